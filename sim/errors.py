@@ -1,0 +1,8 @@
+"""The one exception type for bad input, so callers can catch configuration problems apart from bugs."""
+
+
+class ConfigError(ValueError):
+    """A configuration value is unknown, of the wrong type or out of range.
+
+    The message always names the key (dotted path) and the allowed values or range.
+    """
