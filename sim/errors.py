@@ -1,4 +1,4 @@
-"""The one exception type for bad input, so callers can catch configuration problems apart from bugs."""
+"""The one exception type for bad input, so callers can tell configuration problems from bugs."""
 
 
 class ConfigError(ValueError):

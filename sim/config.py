@@ -1,0 +1,60 @@
+"""Configs for the Python API: composed from `configs/` with Hydra, exactly as the CLI does."""
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
+
+from sim.errors import ConfigError
+from sim.params import SCHEMA, MapOf, Opaque
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+GROUPS = (
+    "journey",
+)  # config groups: `journey=subscription` picks configs/journey/subscription.yaml
+
+
+def load_config(overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The default config with Hydra overrides applied (`["days=90", "journey=subscription"]`)."""
+    check_override_keys(overrides)
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides))
+    return to_plain(cfg)
+
+
+def to_plain(cfg: Mapping[str, Any] | DictConfig) -> dict[str, Any]:
+    """A Hydra/OmegaConf config (or a dict) as plain Python containers."""
+    if isinstance(cfg, DictConfig):
+        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    return dict(cfg)
+
+
+def check_override_keys(overrides: Sequence[str]) -> None:
+    """Reject an override of an unknown key, naming the key and the allowed keys.
+
+    Hydra would reject it too, but without saying what is allowed. Appends (`+key=`),
+    deletions (`~key`) and Hydra's own settings (`hydra.*`) are left to Hydra.
+    """
+    for item in overrides:
+        key = item.split("=", 1)[0].strip()
+        if "=" not in item or key.startswith(("+", "~", "hydra")) or key in GROUPS:
+            continue
+        rule: Any = SCHEMA
+        path: list[str] = []
+        for part in key.split("."):
+            if isinstance(rule, Opaque):
+                break
+            if isinstance(rule, MapOf):
+                path.append(part)
+                rule = rule.schema
+                continue
+            if not isinstance(rule, Mapping) or part not in rule:
+                where = ".".join(path) or "the top level"
+                allowed = ", ".join(rule) if isinstance(rule, Mapping) else "none (not a section)"
+                raise ConfigError(
+                    f"unknown key {key} in override {item!r}; allowed keys at {where}: {allowed}"
+                )
+            path.append(part)
+            rule = rule[part]

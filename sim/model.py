@@ -1,0 +1,156 @@
+"""The customer-experience model: a Mesa model whose step is one day.
+
+The day loop, in the order the code runs (MODEL.md section 2):
+
+1. Acquisition and win-back: prospects adopt through advertising; lapsed customers
+   may return. A new customer's first episode begins today at journey.start.
+2. Journey: active customers due for an episode begin one at journey.repeat_start.
+   Everybody in an episode is at today's touchpoint.
+3. Experience: each visit is perceived (segment pillar weights, complexity, noise),
+   compared with the customer's expectation and felt by prospect theory; the
+   expectation adapts. Cost to serve and revenue of the visit are booked.
+4. Memory: the episode's peak and end are updated; the next touchpoint is drawn, and
+   an episode that reaches `end` is remembered (peak-end) into attitude; finished
+   episodes may be followed by a survey.
+5. Churn: a daily hazard from attitude, switching cost and loyalty (or, for
+   subscriptions, the hazard accumulated since the last renewal, applied there).
+6. Record: attitude fades towards neutral; daily figures are written by index.
+
+Steps 1-2 run in sim.kernels.begin_day, steps 3-6 in sim.kernels.live_day.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.agents import Customer
+from sim.churn import logit
+from sim.experience import perceived_quality
+from sim.journey import Journey
+from sim.kernels import JourneyArrays, Keys, Params, begin_day, live_day
+from sim.memory import RULES, daily_fade
+from sim.params import PILLARS, validate
+from sim.population import COHORT_DAYS, initial_state
+from sim.results import Daily
+from sim.rng import day_key, stream_key
+
+AGENT_HANDLES_AUTO_MAX = 200_000
+
+
+class CXModel(mesa.Model):
+    """Customers living through journeys, remembering, churning and paying, one day a step."""
+
+    def __init__(self, cfg: Mapping[str, Any]) -> None:
+        self.cfg = validate(cfg)
+        self.journey = Journey.from_config(self.cfg["journey"])
+        super().__init__(rng=self.cfg["seed"])
+        c = self.cfg
+        self.days = c["days"]
+        self.segment_names = tuple(c["segments"])
+        segs = list(c["segments"].values())
+        weights = np.array([[s["pillar_weights"][p] for p in PILLARS] for s in segs])
+        weights /= weights.sum(axis=1, keepdims=True)
+        j = self.journey
+        mean, sd = perceived_quality(
+            j.quality,
+            j.spread,
+            j.complexity,
+            weights,
+            c["experience"]["complexity_penalty"],
+            c["experience"]["perception_noise_sd"],
+        )
+        daily_discount = (1.0 + c["money"]["annual_discount_rate"]) ** (1.0 / 365.0)
+        self.arrays = JourneyArrays(
+            perceived_mean=mean,
+            perceived_sd=sd,
+            weight=j.weight,
+            cost=j.cost,
+            price=j.price,
+            renewal=j.renewal,
+            transition_cum=j.transition_cum,
+            start_cum=j.start_cum,
+            repeat_start_cum=j.repeat_start_cum,
+            discount=daily_discount ** -np.arange(self.days, dtype=np.float64),
+        )
+        self.params = _params(c, j)
+        pop = c["population"]
+        self.state = initial_state(
+            c["seed"],
+            pop["customers"],
+            pop["prospects"],
+            c["segments"],
+            c["churn"],
+            c["memory"],
+            c["nps"],
+            j.episode_interval_days,
+            j.fixed_interval,
+        )
+        cohorts = 2 + self.days // COHORT_DAYS
+        self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts)
+        self.daily.cohort_size[0] = pop["customers"]
+        self._stream_keys = tuple(stream_key(c["seed"], name) for name in Keys._fields)
+        self._no_shift = np.zeros(self.n_people)
+        self.day = 0
+        handles = pop["agent_handles"]
+        self._handles: list[Customer] = []
+        if handles == "all" or (handles == "auto" and self.n_people <= AGENT_HANDLES_AUTO_MAX):
+            self._handles = list(
+                Customer.create_agents(self, self.n_people, index=np.arange(self.n_people))
+            )
+
+    @property
+    def n_people(self) -> int:
+        return int(self.state.status.shape[0])
+
+    def customer(self, index: int) -> Customer:
+        """A handle on one person, whether or not handles were created up front."""
+        if not 0 <= index < self.n_people:
+            raise IndexError(f"customer index must be in [0, {self.n_people - 1}]; got {index}")
+        if self._handles:
+            return self._handles[index]
+        return Customer(self, index)
+
+    def step(self) -> None:
+        """One day, in the order documented at the top of this module."""
+        if self.day >= self.days:
+            raise RuntimeError(f"the run has {self.days} days and all have been simulated")
+        day = self.day
+        keys = Keys(*(np.uint64(day_key(k, day)) for k in self._stream_keys))
+        begin_day(day, self.state, self.params, self.arrays, keys, self.daily)
+        live_day(day, self.state, self.params, self.arrays, keys, self.daily, self._no_shift)
+        self.day += 1
+        self.running = self.day < self.days
+
+
+def _params(c: Mapping[str, Any], j: Journey) -> Params:
+    exp, mem, churn, surv = c["experience"], c["memory"], c["churn"], c["survey"]
+    hazard = churn["daily_hazard_at_neutral"]
+    return Params(
+        ad_rate=c["acquisition"]["ad_rate_per_day"],
+        cost_per_acquisition=c["acquisition"]["cost_per_acquisition"],
+        winback_rate=churn["winback_rate_per_day"],
+        winback_cost=churn["winback_cost"],
+        interval_days=j.episode_interval_days,
+        fixed_interval=j.fixed_interval,
+        churn_at_renewal=j.churn_at_renewal,
+        alpha=exp["alpha"],
+        loss_aversion=exp["loss_aversion"],
+        adaptation=exp["expectation_adaptation"],
+        delight_threshold=exp["delight_threshold"],
+        pain_threshold=exp["pain_threshold"],
+        memory_rule=RULES.index(mem["rule"]),
+        episode_weight=mem["episode_weight"],
+        fade=daily_fade(mem["half_life_days"]),
+        churn_base_logit=logit(hazard),
+        attitude_sensitivity=churn["attitude_sensitivity"],
+        switching_cost=churn["switching_cost"],
+        loyalty_per_year=churn["loyalty_per_year"],
+        spend_elasticity=c["money"]["spend_satisfaction_elasticity"],
+        nps_at_neutral=c["nps"]["at_neutral"],
+        nps_per_unit=c["nps"]["per_attitude_unit"],
+        survey_invite=surv["invite_share"],
+        survey_base_logit=logit(surv["response_rate_at_neutral"]),
+        survey_bias=surv["nonresponse_bias"],
+    )

@@ -1,0 +1,229 @@
+"""Declared parameters: every config key, its type and its allowed range.
+
+The defaults live in `configs/` (one source of truth, with the reasoning beside each
+number); this module only says what is allowed, so that a typo or an impossible value
+stops the run before any simulation work, with a message naming the key and what
+would have been accepted.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sim.errors import ConfigError
+
+PILLARS = ("integrity", "resolution", "expectations", "time_effort", "personalisation", "empathy")
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number in [low, high] (bounds optional); `integer` for counts."""
+
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    low_open: bool = False  # (low, high]: the low bound itself is not allowed
+
+    def check(self, key: str, value: Any) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            kind = "an integer" if self.integer else "a number"
+            raise ConfigError(f"{key} must be {kind}{self._range()}; got {value!r}")
+        if self.integer and value != int(value):
+            raise ConfigError(f"{key} must be an integer{self._range()}; got {value!r}")
+        too_low = self.low is not None and (
+            value < self.low or (self.low_open and value == self.low)
+        )
+        if too_low or (self.high is not None and value > self.high):
+            kind = " an integer" if self.integer else ""
+            raise ConfigError(f"{key} must be{kind}{self._range()}; got {value!r}")
+        return int(value) if self.integer else float(value)
+
+    def _range(self) -> str:
+        fmt = (lambda x: str(int(x))) if self.integer else _fmt
+        bracket = "(" if self.low_open else "["
+        if self.low is not None and self.high is not None:
+            return f" in {bracket}{fmt(self.low)}, {fmt(self.high)}]"
+        if self.low is not None:
+            return f" > {fmt(self.low)}" if self.low_open else f" >= {fmt(self.low)}"
+        if self.high is not None:
+            return f" <= {fmt(self.high)}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a fixed set of strings."""
+
+    options: tuple[str, ...]
+
+    def check(self, key: str, value: Any) -> str:
+        if value not in self.options:
+            raise ConfigError(f"{key} must be one of {', '.join(self.options)}; got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Flag:
+    def check(self, key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false; got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class SubsetOf:
+    """A list drawn from a fixed set of strings."""
+
+    options: tuple[str, ...]
+
+    def check(self, key: str, value: Any) -> list[str]:
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ConfigError(f"{key} must be a list drawn from {', '.join(self.options)}")
+        for item in value:
+            if item not in self.options:
+                raise ConfigError(f"{key} may contain only {', '.join(self.options)}; got {item!r}")
+        return list(value)
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A section checked by its own module (the journey map)."""
+
+    def check(self, key: str, value: Any) -> Any:
+        return value
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A mapping from user-chosen names to sections of one schema (segments)."""
+
+    schema: Mapping[str, Any]
+
+    def check(self, key: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, Mapping) or not value:
+            raise ConfigError(f"{key} must be a non-empty mapping of name -> settings")
+        return {
+            str(name): check_section(f"{key}.{name}", item, self.schema)
+            for name, item in value.items()
+        }
+
+
+PROB = Num(0.0, 1.0)
+POSITIVE = Num(0.0)
+
+SEGMENT = {
+    "share": PROB,
+    "spend_multiplier": POSITIVE,
+    "spend_sd": Num(0.0, 3.0),
+    "expectation": Num(0.0, 10.0),
+    "expectation_sd": Num(0.0, 5.0),
+    "churn_sensitivity": POSITIVE,
+    "pillar_weights": dict.fromkeys(PILLARS, POSITIVE),
+}
+
+SCHEMA: dict[str, Any] = {
+    "seed": Num(0, 2**63 - 1, integer=True),
+    "days": Num(1, 36500, integer=True),
+    "population": {
+        "customers": Num(0, 100_000_000, integer=True),
+        "prospects": Num(0, 100_000_000, integer=True),
+        "agent_handles": Choice(("auto", "all", "none")),
+    },
+    "segments": MapOf(SEGMENT),
+    "journey": Opaque(),
+    "experience": {
+        "alpha": Num(0.01, 1.0),
+        "loss_aversion": Num(0.0, 10.0),
+        "perception_noise_sd": Num(0.0, 5.0),
+        "complexity_penalty": Num(0.0, 10.0),
+        "expectation_adaptation": PROB,
+        "delight_threshold": Num(0.0, 10.0),
+        "pain_threshold": Num(-10.0, 0.0),
+    },
+    "memory": {
+        "rule": Choice(("peak_end", "mean", "sum")),
+        "episode_weight": PROB,
+        "half_life_days": Num(0.0, low_open=True),
+        "initial_attitude": Num(-10.0, 10.0),
+        "initial_attitude_sd": Num(0.0, 10.0),
+    },
+    "churn": {
+        "daily_hazard_at_neutral": Num(0.0, 0.999, low_open=True),
+        "attitude_sensitivity": Num(0.0, 20.0),
+        "switching_cost": Num(0.0, 20.0),
+        "loyalty_per_year": Num(0.0, 20.0),
+        "winback_rate_per_day": PROB,
+        "winback_cost": POSITIVE,
+        "initial_tenure_mean_days": POSITIVE,
+    },
+    "acquisition": {
+        "ad_rate_per_day": PROB,
+        "cost_per_acquisition": POSITIVE,
+    },
+    "money": {
+        "gross_margin": PROB,
+        "annual_discount_rate": Num(0.0, 10.0),
+        "spend_satisfaction_elasticity": Num(0.0, 10.0),
+        "cx_investment_per_day": POSITIVE,
+    },
+    "nps": {
+        "at_neutral": Num(0.0, 10.0),
+        "per_attitude_unit": Num(0.0, 10.0),
+        "individual_sd": Num(0.0, 10.0),
+    },
+    "survey": {
+        "invite_share": PROB,
+        "response_rate_at_neutral": Num(0.0001, 0.9999),
+        "nonresponse_bias": Num(-10.0, 10.0),
+    },
+    "output": {
+        "plots": Flag(),
+        "formats": SubsetOf(("parquet", "csv")),
+    },
+}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def check_section(prefix: str, value: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a mapping against a schema: unknown keys, missing keys, each value."""
+    where = prefix or "the config"
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a mapping with keys {', '.join(schema)}")
+    unknown = [k for k in value if k not in schema]
+    if unknown:
+        name = f"{prefix}.{unknown[0]}" if prefix else str(unknown[0])
+        raise ConfigError(f"unknown key {name}; allowed keys here: {', '.join(schema)}")
+    missing = [k for k in schema if k not in value]
+    if missing:
+        name = f"{prefix}.{missing[0]}" if prefix else missing[0]
+        raise ConfigError(f"missing key {name}")
+    out = {}
+    for k, rule in schema.items():
+        key = f"{prefix}.{k}" if prefix else k
+        out[k] = (
+            check_section(key, value[k], rule)
+            if isinstance(rule, Mapping)
+            else rule.check(key, value[k])
+        )
+    return out
+
+
+def validate(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a whole config; returns it as plain Python with numbers typed.
+
+    The journey section is checked by `sim.journey.Journey.from_config` when the
+    model is built, which happens before any simulation work too.
+    """
+    out = check_section("", cfg, SCHEMA)
+    shares = sum(s["share"] for s in out["segments"].values())
+    if abs(shares - 1.0) > 1e-6:
+        raise ConfigError(f"segments: the shares must sum to 1; they sum to {shares:g}")
+    for name, seg in out["segments"].items():
+        if sum(seg["pillar_weights"].values()) <= 0:
+            raise ConfigError(f"segments.{name}.pillar_weights: at least one weight must be > 0")
+    if out["population"]["customers"] + out["population"]["prospects"] == 0:
+        raise ConfigError("population: customers + prospects must be at least 1")
+    return out

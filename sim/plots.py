@@ -1,0 +1,218 @@
+"""The standard figures of a run: retention, money, NPS and attitude, and the journey map."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib as mpl
+import networkx as nx
+import numpy as np
+from matplotlib.figure import Figure
+
+from sim.io import write_atomic
+
+if TYPE_CHECKING:
+    from sim.results import Result
+
+PAIN, LOVE = "#c0392b", "#27ae60"
+
+
+def standard_figures(result: "Result", folder: str | Path | None = None) -> dict[str, Figure]:
+    """Build every standard figure; with a folder, write each to folder/plots/NAME.png."""
+    figures = {
+        "retention": retention_figure(result),
+        "money": money_figure(result),
+        "nps_attitude": nps_attitude_figure(result),
+        "journey_map": journey_map_figure(result),
+    }
+    if folder is not None:
+        for name, fig in figures.items():
+            save_figure(fig, Path(folder) / "plots" / f"{name}.png")
+    return figures
+
+
+def save_figure(fig: Figure, path: Path) -> Path:
+    return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+
+
+def _title(result: "Result") -> str:
+    s = result.summary
+    return f"{s['journey']} journey, {s['people']:,} people, seed {s['seed']}"
+
+
+def retention_figure(result: "Result") -> Figure:
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    cohorts = result.cohorts
+    names = sorted(cohorts.cohort.unique())
+    cmap = mpl.colormaps["viridis"]
+    for k, c in enumerate(names):
+        part = cohorts[cohorts.cohort == c]
+        # ages that fewer than half the cohort has reached are too noisy to draw
+        part = part[part["size"] >= 0.5 * part["size"].max()]
+        if c == 0:
+            ax.plot(
+                part.age_days,
+                100 * part.retention,
+                color="black",
+                lw=2.5,
+                label=f"day-0 base ({part['size'].max():,})",
+            )
+        else:
+            ax.plot(
+                part.age_days,
+                100 * part.retention,
+                lw=1.2,
+                color=cmap(k / max(1, len(names) - 1)),
+                label=f"joined month {c} ({part['size'].max():,})",
+            )
+    ax.set_xlabel("days since joining (drawn while at least half the cohort has been in that long)")
+    ax.set_ylabel("share of cohort still active (%)")
+    ax.set_ylim(0, 102)
+    ax.grid(alpha=0.3)
+    ax.legend(title="cohort (size)", fontsize=7, title_fontsize=8, ncol=2, loc="lower left")
+    ax.set_title(f"Retention by cohort: {_title(result)}", fontsize=10)
+    return fig
+
+
+def money_figure(result: "Result") -> Figure:
+    d = result.daily
+    fig = Figure(figsize=(8, 6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    week = 7
+    top.plot(d.day, d.revenue.rolling(week, min_periods=1).mean(), label="revenue")
+    top.plot(d.day, d.profit.rolling(week, min_periods=1).mean(), label="profit")
+    costs = d.cost_service + d.cost_acquisition + d.cost_cx_investment
+    top.plot(d.day, costs.rolling(week, min_periods=1).mean(), label="costs (serve + acquire + CX)")
+    top.axhline(0, color="grey", lw=0.8)
+    top.set_ylabel("currency per day (7-day mean)")
+    top.legend(fontsize=8)
+    top.grid(alpha=0.3)
+    s = result.summary
+    top.set_title(
+        f"Revenue and profit: total revenue {s['revenue']:,.0f}, profit {s['profit']:,.0f}"
+        f"\n{_title(result)}",
+        fontsize=10,
+    )
+    bottom.plot(d.day, d.active, color="black", label="active customers")
+    bottom.plot(d.day, d.new.cumsum(), color=LOVE, label="acquired (cumulative)")
+    bottom.plot(d.day, d.churned.cumsum(), color=PAIN, label="churned (cumulative)")
+    bottom.set_xlabel("day")
+    bottom.set_ylabel("customers")
+    bottom.legend(fontsize=8)
+    bottom.grid(alpha=0.3)
+    return fig
+
+
+def nps_attitude_figure(result: "Result") -> Figure:
+    d = result.daily
+    fig = Figure(figsize=(8, 6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(d.day, d.nps, color="black", label="true NPS (every active customer)")
+    top.plot(
+        d.day,
+        d.survey_nps_30d,
+        color="tab:orange",
+        alpha=0.8,
+        label="survey NPS (responses of the last 30 days)",
+    )
+    top.axhline(0, color="grey", lw=0.8)
+    top.set_ylabel("NPS (points, -100 to 100)")
+    top.legend(fontsize=8)
+    top.grid(alpha=0.3)
+    top.set_title(f"NPS and attitude: {_title(result)}", fontsize=10)
+    bottom.plot(d.day, d.mean_attitude, color="tab:blue", label="mean attitude")
+    bottom.axhline(0, color="grey", lw=0.8)
+    bottom.set_ylabel("attitude (felt value, 0 = neutral)")
+    bottom.set_xlabel("day")
+    right = bottom.twinx()
+    right.plot(d.day, d.mean_expectation, color="tab:purple", ls="--", label="mean expectation")
+    right.set_ylabel("expectation (0-10)")
+    lines = bottom.get_lines()[:1] + right.get_lines()
+    bottom.legend(lines, [ln.get_label() for ln in lines], fontsize=8, loc="lower left")
+    bottom.grid(alpha=0.3)
+    return fig
+
+
+def _layers(result: "Result") -> dict[str, int]:
+    """Depth of each touchpoint from the journey's starts (for a left-to-right layout)."""
+    from sim.journey import Journey
+
+    j = Journey.from_config(result.config["journey"])
+    g = nx.DiGraph()
+    g.add_nodes_from(j.names)
+    trans = j.transition
+    for a, name in enumerate(j.names):
+        for b, other in enumerate(j.names):
+            if trans[a, b] > 0:
+                g.add_edge(name, other, p=trans[a, b])
+    starts = [n for n, p in zip(j.names, j.start_cum, strict=True) if p > 0][:1]
+    depth = nx.single_source_shortest_path_length(g, starts[0]) if starts else {}
+    repeat = [n for k, n in enumerate(j.names) if np.diff(j.repeat_start_cum, prepend=0.0)[k] > 0]
+    for n in repeat:
+        for m, dd in nx.single_source_shortest_path_length(g, n).items():
+            depth.setdefault(m, dd + 1)
+    return {n: depth.get(n, 0) for n in j.names}, g
+
+
+def journey_map_figure(result: "Result") -> Figure:
+    jm = result.journey_map
+    layers, g = _layers(result)
+    fig = Figure(figsize=(11, 8), layout="constrained")
+    ax_map, ax_bar = fig.subplots(2, 1, height_ratios=(3, 2))
+    nx.set_node_attributes(g, layers, "layer")
+    pos = nx.multipartite_layout(g, subset_key="layer")
+    visits = jm.set_index("touchpoint").visits
+    felt = jm.set_index("touchpoint").mean_felt_value.fillna(0.0)
+    lim = max(0.5, float(np.abs(felt).max()))
+    norm = mpl.colors.TwoSlopeNorm(vmin=-lim, vcenter=0.0, vmax=lim)
+    cmap = mpl.colormaps["RdYlGn"]
+    sizes = 400 + 2600 * np.sqrt(visits / max(1, visits.max()))
+    nx.draw_networkx_edges(
+        g,
+        pos,
+        ax=ax_map,
+        alpha=0.4,
+        arrowsize=14,
+        node_size=[sizes[n] for n in g.nodes],
+        connectionstyle="arc3,rad=0.08",
+    )
+    nx.draw_networkx_edge_labels(
+        g,
+        pos,
+        ax=ax_map,
+        font_size=7,
+        edge_labels={(a, b): f"{p:.0%}" for a, b, p in g.edges(data="p") if p < 1},
+    )
+    nx.draw_networkx_nodes(
+        g,
+        pos,
+        ax=ax_map,
+        node_size=[sizes[n] for n in g.nodes],
+        node_color=[cmap(norm(felt[n])) for n in g.nodes],
+        edgecolors="black",
+        linewidths=0.8,
+    )
+    nx.draw_networkx_labels(
+        g, pos, ax=ax_map, font_size=8, labels={n: f"{n}\n{visits[n]:,}" for n in g.nodes}
+    )
+    ax_map.set_title(
+        f"Journey map: node size = visits, colour = mean felt value\n{_title(result)}", fontsize=10
+    )
+    ax_map.axis("off")
+    sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+    fig.colorbar(sm, ax=ax_map, shrink=0.7, label="mean felt value (pain < 0 < love)")
+
+    x = np.arange(len(jm))
+    ax_bar.bar(x - 0.2, 100 * jm.delight_share, width=0.4, color=LOVE, label="delighted visits (%)")
+    ax_bar.bar(x + 0.2, 100 * jm.pain_share, width=0.4, color=PAIN, label="pained visits (%)")
+    ax_bar.set_xticks(x, jm.touchpoint, rotation=20, fontsize=8)
+    ax_bar.set_ylabel("share of visits (%)")
+    ax_bar.grid(alpha=0.3, axis="y")
+    right = ax_bar.twinx()
+    right.plot(x, jm.churn_attributed, "kD", label="churners whose worst moment was here")
+    right.set_ylabel("churned customers")
+    right.set_ylim(bottom=0)
+    handles = ax_bar.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    ax_bar.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="upper left")
+    ax_bar.set_title("Love and pain points", fontsize=10)
+    return fig

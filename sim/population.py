@@ -1,0 +1,112 @@
+"""The market as a struct of arrays: one numpy array per attribute, indexed by person id.
+
+Everybody in the market (customers, prospects, lapsed customers) has a fixed id for
+the whole run, so an id is always a position; status says who is who. Mesa
+`Customer` agents (sim.agents) are handles onto these arrays.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.rng import stream_generator
+
+PROSPECT, ACTIVE, LAPSED = 0, 1, 2
+STATUS_NAMES = ("prospect", "active", "lapsed")
+NO_TOUCHPOINT = -1
+COHORT_DAYS = 30  # customers acquired in the same 30 days form a cohort; cohort 0 is the day-0 base
+
+
+class State(NamedTuple):
+    status: np.ndarray  # int8: PROSPECT, ACTIVE, LAPSED
+    segment: np.ndarray  # int8
+    expectation: np.ndarray  # 0-10
+    attitude: np.ndarray  # felt-value units, 0 = neutral
+    touchpoint: np.ndarray  # int16: touchpoint visited today, NO_TOUCHPOINT outside episodes
+    next_episode_day: np.ndarray  # int32: day the next episode begins
+    episode_peak: np.ndarray  # most intense moment of the current episode (signed)
+    episode_last: np.ndarray  # last moment
+    episode_sum: np.ndarray
+    episode_count: np.ndarray  # int16: moments so far
+    episode_worst: np.ndarray  # most negative felt value of the episode
+    episode_worst_tp: np.ndarray  # int16: where it happened (pain attribution)
+    acquired_day: np.ndarray  # int32: day of the latest acquisition (negative: before the run)
+    first_day: np.ndarray  # int32: day of the first acquisition in the run (0 for the day-0 base)
+    cohort: np.ndarray  # int16: -1 for people never acquired
+    spend_multiplier: np.ndarray
+    churn_sensitivity: np.ndarray
+    nps_offset: np.ndarray  # individual answer style
+    renewal_survival: (
+        np.ndarray
+    )  # chance of having stayed since the last renewal (at_renewal churn)
+    revenue: np.ndarray
+    cost: np.ndarray  # cost to serve and to acquire
+    revenue_pv: np.ndarray  # revenue discounted to day 0
+    episodes: np.ndarray  # int32
+    churns: np.ndarray  # int16
+
+
+def initial_state(
+    seed: int,
+    customers: int,
+    prospects: int,
+    segments: dict,
+    churn: dict,
+    memory: dict,
+    nps: dict,
+    journey_interval_days: float,
+    fixed_interval: bool,
+) -> State:
+    """Draw the day-0 market: an existing customer base followed by prospects."""
+    rng = stream_generator(seed, "population")
+    n = customers + prospects
+    shares = np.array([s["share"] for s in segments.values()])
+    seg = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int8)
+    seg_expect = np.array([s["expectation"] for s in segments.values()])
+    seg_expect_sd = np.array([s["expectation_sd"] for s in segments.values()])
+    seg_spend = np.array([s["spend_multiplier"] for s in segments.values()])
+    seg_sens = np.array([s["churn_sensitivity"] for s in segments.values()])
+
+    status = np.full(n, PROSPECT, dtype=np.int8)
+    status[:customers] = ACTIVE
+    expectation = np.clip(seg_expect[seg] + seg_expect_sd[seg] * rng.standard_normal(n), 0, 10)
+    attitude = np.zeros(n)
+    attitude[:customers] = memory["initial_attitude"] + memory["initial_attitude_sd"] * (
+        rng.standard_normal(customers)
+    )
+    # spend varies within a segment: lognormal around the segment's multiplier, mean kept
+    spend_sd = np.array([s["spend_sd"] for s in segments.values()])[seg]
+    spend = seg_spend[seg] * np.exp(spend_sd * rng.standard_normal(n) - 0.5 * spend_sd**2)
+    tenure = rng.exponential(churn["initial_tenure_mean_days"], size=n)
+    acquired = np.where(status == ACTIVE, -np.ceil(tenure), 0).astype(np.int32)
+    if fixed_interval:
+        first = rng.integers(0, max(1, round(journey_interval_days)), size=n)
+    else:
+        first = rng.geometric(min(1.0, 1.0 / journey_interval_days), size=n) - 1
+    cohort = np.where(status == ACTIVE, 0, -1).astype(np.int16)
+    return State(
+        status=status,
+        segment=seg,
+        expectation=expectation,
+        attitude=attitude,
+        touchpoint=np.full(n, -1, dtype=np.int16),
+        next_episode_day=first.astype(np.int32),
+        episode_peak=np.zeros(n),
+        episode_last=np.zeros(n),
+        episode_sum=np.zeros(n),
+        episode_count=np.zeros(n, dtype=np.int16),
+        episode_worst=np.zeros(n),
+        episode_worst_tp=np.full(n, -1, dtype=np.int16),
+        acquired_day=acquired,
+        first_day=np.zeros(n, dtype=np.int32),
+        cohort=cohort,
+        spend_multiplier=spend,
+        churn_sensitivity=seg_sens[seg],
+        nps_offset=nps["individual_sd"] * rng.standard_normal(n),
+        renewal_survival=np.ones(n),
+        revenue=np.zeros(n),
+        cost=np.zeros(n),
+        revenue_pv=np.zeros(n),
+        episodes=np.zeros(n, dtype=np.int32),
+        churns=np.zeros(n, dtype=np.int16),
+    )

@@ -1,0 +1,419 @@
+"""What a run reports: preallocated daily records and the tidy tables built from them.
+
+Daily columns (one row per day; money in the journey's currency):
+
+| column | meaning |
+|---|---|
+| day | 0-based day of the run |
+| active | active customers at the end of the day |
+| new | prospects acquired today (advertising) |
+| won_back | lapsed customers who returned today |
+| churned | customers who left today |
+| prospects, lapsed | people in the market who are not customers |
+| revenue | revenue of today's purchases and bills |
+| gross_margin | revenue x money.gross_margin |
+| cost_service | cost to serve today's touchpoint visits |
+| cost_acquisition | acquisition and win-back costs |
+| cost_cx_investment | money.cx_investment_per_day |
+| profit | gross_margin - cost_service - cost_acquisition - cost_cx_investment |
+| mean_attitude | mean attitude of active customers (0 = neutral) |
+| mean_expectation | mean expectation of active customers (0-10) |
+| promoters, passives, detractors | true NPS categories of all active customers |
+| nps | true NPS (-100..100) of all active customers |
+| visits | touchpoint visits today |
+| episodes | journey episodes completed today |
+| episodes_delighted, episodes_pained | remembered above / below the thresholds |
+| csat | share of today's episodes remembered positively (truth) |
+| survey_invited, survey_responses | invitations sent and answered today |
+| survey_promoters, survey_detractors, survey_satisfied | what today's respondents answered |
+| survey_nps_30d | NPS observed in the responses of the last 30 days |
+| survey_csat_30d | CSAT observed in the responses of the last 30 days |
+"""
+
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from sim.io import write_atomic, write_json
+from sim.population import COHORT_DAYS, STATUS_NAMES
+from sim.survey import nps, nps_answers
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+COUNTS = (
+    "new",
+    "first_acquired",
+    "won_back",
+    "churned",
+    "active",
+    "prospects",
+    "lapsed",
+    "episodes",
+    "episodes_delighted",
+    "episodes_pained",
+    "satisfied_episodes",
+    "promoters",
+    "detractors",
+    "survey_invited",
+    "survey_responses",
+    "survey_promoters",
+    "survey_detractors",
+    "survey_satisfied",
+)
+SUMS = ("revenue", "cost_service", "cost_acquisition", "attitude_sum", "expectation_sum")
+
+
+class Daily(NamedTuple):
+    """Daily records, written by index in the kernels."""
+
+    new: np.ndarray
+    first_acquired: np.ndarray  # new customers never acquired before (they open a cohort)
+    won_back: np.ndarray
+    churned: np.ndarray
+    active: np.ndarray
+    prospects: np.ndarray
+    lapsed: np.ndarray
+    episodes: np.ndarray
+    episodes_delighted: np.ndarray
+    episodes_pained: np.ndarray
+    satisfied_episodes: np.ndarray
+    promoters: np.ndarray
+    detractors: np.ndarray
+    survey_invited: np.ndarray
+    survey_responses: np.ndarray
+    survey_promoters: np.ndarray
+    survey_detractors: np.ndarray
+    survey_satisfied: np.ndarray
+    revenue: np.ndarray
+    cost_service: np.ndarray
+    cost_acquisition: np.ndarray
+    attitude_sum: np.ndarray
+    expectation_sum: np.ndarray
+    tp_visits: np.ndarray  # (days, touchpoints)
+    tp_felt: np.ndarray
+    tp_delight: np.ndarray
+    tp_pain: np.ndarray
+    segment_active: np.ndarray  # (days, segments)
+    segment_revenue: np.ndarray
+    segment_cost: np.ndarray
+    segment_churned: np.ndarray
+    cohort_active: np.ndarray  # (cohorts, age in days): active customers by age since joining
+    cohort_size: np.ndarray  # (cohorts,)
+    churn_attributed: np.ndarray  # (touchpoints + 1,): last = no pain point in the last episode
+
+    @classmethod
+    def allocate(cls, days: int, touchpoints: int, segments: int, cohorts: int) -> "Daily":
+        def counts(*shape):
+            return np.zeros(shape, dtype=np.int64)
+
+        def sums(*shape):
+            return np.zeros(shape, dtype=np.float64)
+
+        return cls(
+            **{name: counts(days) for name in COUNTS},
+            **{name: sums(days) for name in SUMS},
+            tp_visits=counts(days, touchpoints),
+            tp_felt=sums(days, touchpoints),
+            tp_delight=counts(days, touchpoints),
+            tp_pain=counts(days, touchpoints),
+            segment_active=counts(days, segments),
+            segment_revenue=sums(days, segments),
+            segment_cost=sums(days, segments),
+            segment_churned=counts(days, segments),
+            cohort_active=counts(cohorts, days),
+            cohort_size=counts(cohorts),
+            churn_attributed=counts(touchpoints + 1),
+        )
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+
+
+def daily_table(d: Daily, gross_margin: float, cx_investment_per_day: float) -> pd.DataFrame:
+    days = d.active.shape[0]
+    active = d.active
+    passives = active - d.promoters - d.detractors
+    margin = d.revenue * gross_margin
+    invest = np.full(days, cx_investment_per_day)
+    window = 30
+    resp = _rolling(d.survey_responses, window)
+    return pd.DataFrame(
+        {
+            "day": np.arange(days),
+            "active": active,
+            "new": d.new,
+            "won_back": d.won_back,
+            "churned": d.churned,
+            "prospects": d.prospects,
+            "lapsed": d.lapsed,
+            "revenue": d.revenue,
+            "gross_margin": margin,
+            "cost_service": d.cost_service,
+            "cost_acquisition": d.cost_acquisition,
+            "cost_cx_investment": invest,
+            "profit": margin - d.cost_service - d.cost_acquisition - invest,
+            "mean_attitude": _share(d.attitude_sum, active),
+            "mean_expectation": _share(d.expectation_sum, active),
+            "promoters": d.promoters,
+            "passives": passives,
+            "detractors": d.detractors,
+            "nps": 100.0 * _share(d.promoters - d.detractors, active),
+            "visits": d.tp_visits.sum(axis=1),
+            "episodes": d.episodes,
+            "episodes_delighted": d.episodes_delighted,
+            "episodes_pained": d.episodes_pained,
+            "csat": _share(d.satisfied_episodes, d.episodes),
+            "survey_invited": d.survey_invited,
+            "survey_responses": d.survey_responses,
+            "survey_promoters": d.survey_promoters,
+            "survey_detractors": d.survey_detractors,
+            "survey_satisfied": d.survey_satisfied,
+            "survey_nps_30d": 100.0
+            * _share(
+                _rolling(d.survey_promoters, window) - _rolling(d.survey_detractors, window), resp
+            ),
+            "survey_csat_30d": _share(_rolling(d.survey_satisfied, window), resp),
+        }
+    )
+
+
+def _rolling(x: np.ndarray, window: int) -> np.ndarray:
+    """Trailing sums over `window` days (shorter at the start)."""
+    c = np.cumsum(x)
+    out = c.copy()
+    out[window:] = c[window:] - c[:-window]
+    return out
+
+
+def touchpoint_tables(
+    d: Daily,
+    names: tuple[str, ...],
+    channel: tuple[str, ...],
+    cost: np.ndarray,
+    price_visits: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The journey map (one row per touchpoint) and the tidy day x touchpoint table."""
+    visits = d.tp_visits.sum(axis=0)
+    journey_map = pd.DataFrame(
+        {
+            "touchpoint": list(names),
+            "channel": list(channel),
+            "visits": visits,
+            "mean_felt_value": _share(d.tp_felt.sum(axis=0), visits),
+            "delight_share": _share(d.tp_delight.sum(axis=0), visits),
+            "pain_share": _share(d.tp_pain.sum(axis=0), visits),
+            "cost_to_serve": visits * cost,
+            "revenue_visits": visits * price_visits,
+            "churn_attributed": d.churn_attributed[:-1],
+        }
+    )
+    days, n_tp = d.tp_visits.shape
+    per_day = pd.DataFrame(
+        {
+            "day": np.repeat(np.arange(days), n_tp),
+            "touchpoint": np.tile(np.array(names, dtype=object), days),
+            "visits": d.tp_visits.ravel(),
+            "mean_felt_value": _share(d.tp_felt.ravel(), d.tp_visits.ravel()),
+            "delighted": d.tp_delight.ravel(),
+            "pained": d.tp_pain.ravel(),
+        }
+    )
+    return journey_map, per_day
+
+
+def cohort_table(d: Daily, days_run: int) -> pd.DataFrame:
+    """Retention by acquisition cohort: share of each cohort active by age.
+
+    Cohort 0 is the day-0 customer base; cohort c >= 1 holds customers first acquired in
+    days [30(c-1), 30c). Age counts days since each customer's own first acquisition,
+    and the share at age a is over the cohort members who had reached age a by the
+    end of the run. Won-back customers count as active again.
+    """
+    rows = []
+    joined = d.first_acquired[:days_run]
+    for c in np.nonzero(d.cohort_size)[0]:
+        if c == 0:
+            size = np.full(days_run, d.cohort_size[0])
+        else:
+            window = np.zeros(days_run, dtype=np.int64)
+            lo, hi = (c - 1) * COHORT_DAYS, min(c * COHORT_DAYS, days_run)
+            window[lo:hi] = joined[lo:hi]
+            # members who joined on day f reach age a by the end if f + a <= days_run - 1
+            size = np.cumsum(window)[::-1]
+        ages = np.nonzero(size > 0)[0]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "cohort": c,
+                    "age_days": ages,
+                    "active": d.cohort_active[c, ages],
+                    "size": size[ages],
+                    "retention": d.cohort_active[c, ages] / size[ages],
+                }
+            )
+        )
+    if not rows:
+        return pd.DataFrame(columns=["cohort", "age_days", "active", "size", "retention"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def segment_table(
+    d: Daily, names: tuple[str, ...], gross_margin: float, annual_discount_rate: float
+) -> pd.DataFrame:
+    """Revenue, churn and customer lifetime value by segment.
+
+    Projected CLV is the closed form for constant churn, m (1 + r) / (r + c): m the daily
+    margin per active customer-day (gross margin minus cost to serve), c the observed
+    daily churn rate and r the daily discount rate; revenue is counted on the day it
+    happens, before that day's churn (the convention of tests/test_classical.py).
+    """
+    r = (1.0 + annual_discount_rate) ** (1.0 / 365.0) - 1.0
+    active_days = d.segment_active.sum(axis=0) + d.segment_churned.sum(axis=0)
+    revenue = d.segment_revenue.sum(axis=0)
+    cost = d.segment_cost.sum(axis=0)
+    churn_rate = _share(d.segment_churned.sum(axis=0), active_days)
+    margin_per_day = _share(revenue * gross_margin - cost, active_days)
+    return pd.DataFrame(
+        {
+            "segment": list(names),
+            "customer_days": active_days,
+            "revenue": revenue,
+            "cost_to_serve": cost,
+            "daily_churn_rate": churn_rate,
+            "margin_per_customer_day": margin_per_day,
+            "projected_clv": margin_per_day * (1.0 + r) / (r + churn_rate),
+        }
+    )
+
+
+def summary_figures(daily: pd.DataFrame, cohorts: pd.DataFrame) -> dict[str, float]:
+    """Headline figures of a run, the ones a strategist reads first."""
+    last = daily.iloc[-1]
+    base = cohorts[cohorts.cohort == 0]
+    horizon = min(365, len(daily))
+    recent = daily.iloc[-90:]
+    responses = float(recent.survey_responses.sum())
+    return {
+        "active_customers": int(last.active),
+        "retention_days": horizon,
+        "retention": float(base.retention.iloc[horizon - 1]) if len(base) else float("nan"),
+        "revenue": float(daily.revenue.sum()),
+        "profit": float(daily.profit.sum()),
+        "nps": float(last.nps),
+        "nps_survey_90d": nps(
+            float(recent.survey_promoters.sum()), float(recent.survey_detractors.sum()), responses
+        ),
+        "csat": float(recent.csat.mean()),
+        "csat_survey_90d": float(recent.survey_satisfied.sum() / responses)
+        if responses
+        else float("nan"),
+        "mean_attitude": float(last.mean_attitude),
+        "new_customers": int(daily.new.sum()),
+        "won_back": int(daily.won_back.sum()),
+        "churned": int(daily.churned.sum()),
+    }
+
+
+def customer_table(model) -> pd.DataFrame:
+    """The final state of every person in the market, one row each."""
+    s, p = model.state, model.params
+    answers = nps_answers(s.attitude, s.nps_offset, p.nps_at_neutral, p.nps_per_unit)
+    return pd.DataFrame(
+        {
+            "id": np.arange(s.status.shape[0]),
+            "status": pd.Categorical.from_codes(s.status, categories=list(STATUS_NAMES)),
+            "segment": pd.Categorical.from_codes(s.segment, categories=list(model.segment_names)),
+            "cohort": s.cohort,
+            "acquired_day": s.acquired_day,
+            "attitude": s.attitude,
+            "expectation": s.expectation,
+            "nps_answer": answers,
+            "episodes": s.episodes,
+            "revenue": s.revenue,
+            "cost": s.cost,
+            "revenue_pv": s.revenue_pv,
+            "churns": s.churns,
+        }
+    )
+
+
+TABLES = ("daily", "customers", "journey_map", "touchpoints_daily", "cohorts", "segments")
+
+
+@dataclass
+class Result:
+    """Everything a run reports: tidy tables, a summary and plots."""
+
+    daily: pd.DataFrame
+    customers: pd.DataFrame
+    journey_map: pd.DataFrame
+    touchpoints_daily: pd.DataFrame
+    cohorts: pd.DataFrame
+    segments: pd.DataFrame
+    summary: dict[str, Any]
+    config: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_model(cls, model) -> "Result":
+        cfg = model.cfg
+        money = cfg["money"]
+        d = model.daily
+        j = model.journey
+        daily = daily_table(d, money["gross_margin"], money["cx_investment_per_day"])
+        daily = daily.iloc[: model.day].reset_index(drop=True)
+        journey_map, per_day = touchpoint_tables(d, j.names, j.channel, j.cost, j.price)
+        cohorts = cohort_table(d, model.day)
+        segments = segment_table(
+            d, model.segment_names, money["gross_margin"], money["annual_discount_rate"]
+        )
+        summary = {
+            "package": "cxsim",
+            "version": version("cxsim"),
+            "seed": cfg["seed"],
+            "days": model.day,
+            "journey": j.name,
+            "people": model.n_people,
+            **summary_figures(daily, cohorts),
+            "clv_by_segment": dict(
+                zip(segments.segment, segments.projected_clv.round(2), strict=True)
+            ),
+            "config": cfg,
+        }
+        return cls(
+            daily=daily,
+            customers=customer_table(model),
+            journey_map=journey_map,
+            touchpoints_daily=per_day[per_day.day < model.day].reset_index(drop=True),
+            cohorts=cohorts,
+            segments=segments,
+            summary=summary,
+            config=cfg,
+        )
+
+    def save(self, folder: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
+        """Write every table (in each format), summary.json and, on request, the plots."""
+        folder = Path(folder)
+        for name in TABLES:
+            table: pd.DataFrame = getattr(self, name)
+            if "parquet" in formats:
+                write_atomic(folder / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp))
+            if "csv" in formats:
+                write_atomic(
+                    folder / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False)
+                )
+        write_json(folder / "summary.json", self.summary)
+        return folder
+
+    def plot(self, folder: str | Path | None = None) -> dict[str, "Figure"]:
+        """The standard figures; written as PNGs into folder/plots when a folder is given."""
+        from sim.plots import standard_figures
+
+        return standard_figures(self, folder)

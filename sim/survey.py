@@ -1,0 +1,41 @@
+"""What the company can observe: NPS answers and surveys with non-response bias.
+
+Every customer has a likelihood-to-recommend answer 0-10 (promoters 9-10, passives
+7-8, detractors 0-6; Reichheld 2003). The true NPS counts every active customer.
+A survey only hears those invited who choose to answer, and the dissatisfied answer
+more often, so the observed NPS and CSAT are biased and noisy, as in practice.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def nps_answer(attitude: float, at_neutral: float, per_unit: float, offset: float) -> int:
+    """Likelihood-to-recommend answer 0-10 of a customer with this attitude."""
+    x = round(at_neutral + per_unit * attitude + offset)
+    return int(min(10.0, max(0.0, x)))
+
+
+@njit(cache=True)
+def nps_answers(
+    attitude: np.ndarray, offset: np.ndarray, at_neutral: float, per_unit: float
+) -> np.ndarray:
+    """nps_answer for every person."""
+    out = np.empty(attitude.shape[0], dtype=np.int8)
+    for i in range(attitude.shape[0]):
+        out[i] = nps_answer(attitude[i], at_neutral, per_unit, offset[i])
+    return out
+
+
+@njit(cache=True)
+def response_probability(attitude: float, base_logit: float, nonresponse_bias: float) -> float:
+    """Chance that an invited customer answers: higher when dissatisfied (bias > 0)."""
+    return 1.0 / (1.0 + math.exp(-(base_logit - nonresponse_bias * attitude)))
+
+
+def nps(promoters: float, detractors: float, total: float) -> float:
+    """Net Promoter Score in points (-100..100); NaN when nobody answered."""
+    return 100.0 * (promoters - detractors) / total if total > 0 else float("nan")

@@ -1,0 +1,62 @@
+"""Small configs for tests that need a model reduced to a classical one."""
+
+
+def one_touchpoint_journey(
+    quality: float = 7.0, price: float = 0.0, spread: float = 0.0, interval_days: int = 1
+) -> dict:
+    """A journey of a single touchpoint visited every `interval_days` days (fixed interval)."""
+    return {
+        "name": "single",
+        "start": {"shop": 1.0},
+        "repeat_start": {"shop": 1.0},
+        "episode_interval_days": interval_days,
+        "interval": "fixed",
+        "churn": "anytime",
+        "touchpoints": {
+            "shop": {
+                "channel": "online",
+                "quality": dict.fromkeys(
+                    (
+                        "integrity",
+                        "resolution",
+                        "expectations",
+                        "time_effort",
+                        "personalisation",
+                        "empathy",
+                    ),
+                    quality,
+                ),
+                "spread": spread,
+                "weight": 1.0,
+                "cost": 0.0,
+                "complexity": 0.0,
+                "price": price,
+                "next": {"end": 1.0},
+            }
+        },
+    }
+
+
+def single_segment(expectation: float = 7.0) -> dict:
+    """One segment with no heterogeneity, so every customer is alike."""
+    return {
+        "everyone": {
+            "share": 1.0,
+            "spend_multiplier": 1.0,
+            "spend_sd": 0.0,
+            "expectation": expectation,
+            "expectation_sd": 0.0,
+            "churn_sensitivity": 1.0,
+            "pillar_weights": dict.fromkeys(
+                (
+                    "integrity",
+                    "resolution",
+                    "expectations",
+                    "time_effort",
+                    "personalisation",
+                    "empathy",
+                ),
+                1.0,
+            ),
+        }
+    }
