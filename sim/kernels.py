@@ -155,13 +155,16 @@ def live_day(day, s, p, j, k, d, quality_shift):
     uses it for waiting time); zeros otherwise.
     """
     n_tp = j.weight.shape[0]
+    # the most frequent daily figures are summed in locals (registers), written once
+    prospects = lapsed = active = promoters = detractors = 0
+    attitude_sum = expectation_sum = 0.0
     for i in range(s.status.shape[0]):
         if s.status[i] != ACTIVE:
             s.attitude[i] *= p.fade
             if s.status[i] == PROSPECT:
-                d.prospects[day] += 1
+                prospects += 1
             else:
-                d.lapsed[day] += 1
+                lapsed += 1
             continue
         a = s.attitude[i] * p.fade
         seg = s.segment[i]
@@ -270,16 +273,23 @@ def live_day(day, s, p, j, k, d, quality_shift):
                 d.churn_attributed[worst] += 1
             else:
                 d.churn_attributed[n_tp] += 1
-            d.lapsed[day] += 1
+            lapsed += 1
             continue
         # Daily record of an active customer.
-        d.active[day] += 1
+        active += 1
         d.segment_active[day, seg] += 1
         d.cohort_active[s.cohort[i], day - s.first_day[i]] += 1
-        d.attitude_sum[day] += a
-        d.expectation_sum[day] += s.expectation[i]
+        attitude_sum += a
+        expectation_sum += s.expectation[i]
         ans = nps_answer(a, p.nps_at_neutral, p.nps_per_unit, s.nps_offset[i])
         if ans >= 9:
-            d.promoters[day] += 1
+            promoters += 1
         elif ans <= 6:
-            d.detractors[day] += 1
+            detractors += 1
+    d.prospects[day] = prospects
+    d.lapsed[day] = lapsed
+    d.active[day] = active
+    d.promoters[day] = promoters
+    d.detractors[day] = detractors
+    d.attitude_sum[day] = attitude_sum
+    d.expectation_sum[day] = expectation_sum

@@ -14,8 +14,8 @@ from numba import njit
 
 @njit(cache=True)
 def nps_answer(attitude: float, at_neutral: float, per_unit: float, offset: float) -> int:
-    """Likelihood-to-recommend answer 0-10 of a customer with this attitude."""
-    x = round(at_neutral + per_unit * attitude + offset)
+    """Likelihood-to-recommend answer 0-10 of a customer with this attitude (rounded half up)."""
+    x = math.floor(at_neutral + per_unit * attitude + offset + 0.5)
     return int(min(10.0, max(0.0, x)))
 
 
