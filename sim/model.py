@@ -78,6 +78,7 @@ class CXModel(mesa.Model):
         pop = c["population"]
         self.state = initial_state(
             c["seed"],
+            c["replication"],
             pop["customers"],
             pop["prospects"],
             c["segments"],
@@ -90,7 +91,9 @@ class CXModel(mesa.Model):
         cohorts = 2 + self.days // COHORT_DAYS
         self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts)
         self.daily.cohort_size[0] = pop["customers"]
-        self._stream_keys = tuple(stream_key(c["seed"], name) for name in Keys._fields)
+        self._stream_keys = tuple(
+            stream_key(c["seed"], name, c["replication"]) for name in Keys._fields
+        )
         self._no_shift = np.zeros(self.n_people)
         self.day = 0
         handles = pop["agent_handles"]

@@ -123,6 +123,7 @@ SEGMENT = {
 
 SCHEMA: dict[str, Any] = {
     "seed": Num(0, 2**63 - 1, integer=True),
+    "replication": Num(0, 2**31 - 1, integer=True),
     "days": Num(1, 36500, integer=True),
     "population": {
         "customers": Num(0, 100_000_000, integer=True),

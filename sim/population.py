@@ -48,6 +48,7 @@ class State(NamedTuple):
 
 def initial_state(
     seed: int,
+    replication: int,
     customers: int,
     prospects: int,
     segments: dict,
@@ -58,7 +59,7 @@ def initial_state(
     fixed_interval: bool,
 ) -> State:
     """Draw the day-0 market: an existing customer base followed by prospects."""
-    rng = stream_generator(seed, "population")
+    rng = stream_generator(seed, "population", replication)
     n = customers + prospects
     shares = np.array([s["share"] for s in segments.values()])
     seg = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int8)

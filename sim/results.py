@@ -378,6 +378,7 @@ class Result:
             "package": "cxsim",
             "version": version("cxsim"),
             "seed": cfg["seed"],
+            "replication": cfg["replication"],
             "days": model.day,
             "journey": j.name,
             "people": model.n_people,

@@ -30,17 +30,24 @@ _M2 = uint64(0x94D049BB133111EB)
 _TWO_POW_53 = 1.0 / 9007199254740992.0
 
 
-def stream_key(seed: int, name: str) -> np.uint64:
-    """64-bit key of a named stream, spawned from the run seed by name (not by order)."""
+def stream_key(seed: int, name: str, replication: int = 0) -> np.uint64:
+    """64-bit key of a named stream of one replication, spawned from the root seed.
+
+    numpy's SeedSequence spawns (replication, stream name) children of the root seed, so
+    replication r of a sweep has the same streams whichever worker runs it, and in
+    whatever order; streams are found by name, not by order of creation.
+    """
     if name not in STREAMS:
         raise KeyError(f"unknown random stream {name!r}; known streams: {', '.join(STREAMS)}")
-    seq = np.random.SeedSequence(entropy=int(seed), spawn_key=(zlib.crc32(name.encode()),))
+    seq = np.random.SeedSequence(
+        entropy=int(seed), spawn_key=(int(replication), zlib.crc32(name.encode()))
+    )
     return seq.generate_state(1, np.uint64)[0]
 
 
-def stream_generator(seed: int, name: str) -> np.random.Generator:
+def stream_generator(seed: int, name: str, replication: int = 0) -> np.random.Generator:
     """A numpy Generator on a named stream, for vectorised set-up draws."""
-    return np.random.default_rng(stream_key(seed, name))
+    return np.random.default_rng(stream_key(seed, name, replication))
 
 
 @njit(cache=True, inline="always")

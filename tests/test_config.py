@@ -94,7 +94,7 @@ def test_unknown_keys_are_rejected_with_the_allowed_keys(cfg):
 
 def test_unknown_top_level_key(cfg):
     cfg["colour"] = "blue"
-    with pytest.raises(ConfigError, match=r"unknown key colour; allowed keys here: seed, days"):
+    with pytest.raises(ConfigError, match=r"unknown key colour; allowed keys here: seed, replication, days"):
         validate(cfg)
 
 
@@ -168,7 +168,7 @@ def test_override_of_an_unknown_section():
     with pytest.raises(
         ConfigError,
         match=r"unknown key colour in override 'colour=red'; "
-        r"allowed keys at the top level: seed, days",
+        r"allowed keys at the top level: seed, replication, days",
     ):
         load_config(["colour=red"])
 

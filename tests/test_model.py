@@ -168,3 +168,13 @@ def test_default_figures_look_like_a_real_business(default_cfg):
         support = r.journey_map.set_index("touchpoint").visits["support"]
         customer_months = r.daily.active.sum() / 30
         assert 0.01 <= support / customer_months <= 0.08, journey
+
+
+def test_replications_of_one_seed_are_independent_and_reproducible(cfg):
+    """Replication r has its own streams, spawned from the root seed (SeedSequence)."""
+    first = Simulation(copy.deepcopy(cfg)).run().daily
+    cfg["replication"] = 1
+    second = Simulation(copy.deepcopy(cfg)).run().daily
+    again = Simulation(copy.deepcopy(cfg)).run().daily
+    assert not first.equals(second)
+    pd.testing.assert_frame_equal(second, again)
