@@ -18,7 +18,13 @@ from sim.experience import felt_value
 from sim.memory import remembered
 from sim.population import ACTIVE, COHORT_DAYS, LAPSED, NO_TOUCHPOINT, PROSPECT
 from sim.rng import normal, uniform
-from sim.survey import nps_answer, response_probability
+from sim.survey import (
+    DETRACTOR_BELOW,
+    PROMOTER_FROM,
+    nps_answer,
+    nps_propensity,
+    response_probability,
+)
 
 
 class Params(NamedTuple):
@@ -281,11 +287,9 @@ def live_day(day, s, p, j, k, d, quality_shift):
         d.cohort_active[s.cohort[i], day - s.first_day[i]] += 1
         attitude_sum += a
         expectation_sum += s.expectation[i]
-        ans = nps_answer(a, p.nps_at_neutral, p.nps_per_unit, s.nps_offset[i])
-        if ans >= 9:
-            promoters += 1
-        elif ans <= 6:
-            detractors += 1
+        x = nps_propensity(a, p.nps_at_neutral, p.nps_per_unit, s.nps_offset[i])
+        promoters += x >= PROMOTER_FROM  # branch-free: the category is unpredictable
+        detractors += x < DETRACTOR_BELOW
     d.prospects[day] = prospects
     d.lapsed[day] = lapsed
     d.active[day] = active

@@ -12,10 +12,21 @@ import numpy as np
 from numba import njit
 
 
+# The answer is the propensity rounded half up and clipped to 0-10, so a propensity
+# >= 8.5 answers 9 or 10 (promoter) and one < 6.5 answers 6 or less (detractor).
+PROMOTER_FROM, DETRACTOR_BELOW = 8.5, 6.5
+
+
+@njit(cache=True, inline="always")
+def nps_propensity(attitude: float, at_neutral: float, per_unit: float, offset: float) -> float:
+    """Unrounded likelihood to recommend of a customer with this attitude."""
+    return at_neutral + per_unit * attitude + offset
+
+
 @njit(cache=True)
 def nps_answer(attitude: float, at_neutral: float, per_unit: float, offset: float) -> int:
     """Likelihood-to-recommend answer 0-10 of a customer with this attitude (rounded half up)."""
-    x = math.floor(at_neutral + per_unit * attitude + offset + 0.5)
+    x = math.floor(nps_propensity(attitude, at_neutral, per_unit, offset) + 0.5)
     return int(min(10.0, max(0.0, x)))
 
 
