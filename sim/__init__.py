@@ -5,13 +5,36 @@
     result.summary, result.daily, result.plot()
 """
 
+import hashlib
+import os
 from importlib.metadata import version
+from pathlib import Path
 
-from sim.config import load_config
-from sim.errors import ConfigError
-from sim.model import CXModel
-from sim.results import Result
-from sim.simulation import Simulation
+import numba
+
+
+def _versioned_numba_cache() -> None:
+    """Keep numba's compiled kernels in a folder per version of this package's source.
+
+    numba keys its on-disk cache by each function's own file, so editing a mechanism in
+    sim/experience.py would leave the kernels of sim/kernels.py that inline it stale.
+    A user's own NUMBA_CACHE_DIR wins.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    sources = sorted(Path(__file__).parent.glob("*.py"))
+    digest = hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cxsim"
+    numba.config.CACHE_DIR = str(base / f"numba-{digest}")
+
+
+_versioned_numba_cache()
+
+from sim.config import load_config  # noqa: E402  (after the cache folder is set)
+from sim.errors import ConfigError  # noqa: E402
+from sim.model import CXModel  # noqa: E402
+from sim.results import Result  # noqa: E402
+from sim.simulation import Simulation  # noqa: E402
 
 __version__ = version("cxsim")
 __all__ = ["CXModel", "ConfigError", "Result", "Simulation", "__version__", "load_config"]

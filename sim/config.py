@@ -11,9 +11,8 @@ from sim.errors import ConfigError
 from sim.params import SCHEMA, MapOf, Opaque
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = (
-    "journey",
-)  # config groups: `journey=subscription` picks configs/journey/subscription.yaml
+# config groups: `journey=subscription` picks configs/journey/subscription.yaml
+GROUPS = ("journey", "word_of_mouth")
 
 
 def load_config(overrides: Sequence[str] = ()) -> dict[str, Any]:

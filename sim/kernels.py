@@ -25,6 +25,7 @@ from sim.survey import (
     nps_propensity,
     response_probability,
 )
+from sim.word_of_mouth import send, stars
 
 
 class Params(NamedTuple):
@@ -55,6 +56,17 @@ class Params(NamedTuple):
     survey_invite: float
     survey_base_logit: float
     survey_bias: float
+    referral_rate: float
+    intent_sensitivity: float
+    wom_positive_contacts: int
+    wom_negative_contacts: int
+    wom_positive_threshold: float
+    wom_negative_threshold: float
+    wom_attitude: float
+    wom_expectation: float
+    weak_tie_share: float
+    fully_mixed: bool
+    review_share: float
 
 
 class JourneyArrays(NamedTuple):
@@ -79,6 +91,15 @@ class Keys(NamedTuple):
     experience: np.uint64
     churn: np.uint64
     survey: np.uint64
+    word_of_mouth: np.uint64
+    reviews: np.uint64
+
+
+class Network(NamedTuple):
+    """The social network as CSR arrays (sim.network.Network); empty when fully mixed."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
 
 
 # Draw indices within a stream, per person and day. Fixed numbers, so that adding a
@@ -107,15 +128,36 @@ def _begin_episode(s, i, tp):
 
 
 @njit(cache=True)
-def begin_day(day, s, p, j, k, d):
-    """Steps 1-2 of the day: acquisition, win-back, and episodes that begin today.
+def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
+    """Steps 1-2 of the day: word of mouth heard, acquisition, win-back, episodes that begin.
 
+    review_sales multiplies prospects' response to advertising (the review average read
+    before buying); review_expectation is what it adds to a new customer's expectation.
     After this kernel, s.touchpoint holds the touchpoint each person visits today.
     """
+    reached = 0
     for i in range(s.status.shape[0]):
         status = s.status[i]
+        heard_pos = s.inbox_pos[i]
+        if heard_pos or s.inbox_neg[i]:
+            # Word of mouth sent yesterday is heard this morning.
+            net = heard_pos - s.inbox_neg[i]
+            s.attitude[i] += p.wom_attitude * net
+            if status == PROSPECT:
+                e = s.expectation[i] + p.wom_expectation * net
+                s.expectation[i] = min(10.0, max(0.0, e))
+            s.inbox_pos[i] = 0
+            s.inbox_neg[i] = 0
+            reached += 1
         if status == PROSPECT:
-            if uniform(k.acquisition, i, 0) < p.ad_rate:
+            ad = p.ad_rate * review_sales
+            if s.attitude[i] != 0.0:
+                ad *= np.exp(p.intent_sensitivity * s.attitude[i])
+            u = uniform(k.acquisition, i, 0)
+            if u < ad + p.referral_rate * heard_pos:
+                if u >= ad:
+                    d.referrals[day] += 1
+                s.expectation[i] = min(10.0, max(0.0, s.expectation[i] + review_expectation))
                 s.status[i] = ACTIVE
                 s.acquired_day[i] = day
                 if s.cohort[i] < 0:
@@ -143,6 +185,7 @@ def begin_day(day, s, p, j, k, d):
             _begin_episode(s, i, _pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
             if p.fixed_interval:
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
+    d.wom_reached[day] = reached
 
 
 @njit(cache=True, inline="always")
@@ -154,12 +197,15 @@ def _gap(p, u):
 
 
 @njit(cache=True)
-def live_day(day, s, p, j, k, d, quality_shift):
-    """Steps 3-7 of the day for every active customer: experience, memory, money, churn.
+def live_day(day, s, p, j, k, d, quality_shift, net, scratch):
+    """Steps 3-7 of the day for every active customer: experience, memory, word of mouth,
+    money, churn.
 
     quality_shift adds to the perceived quality of today's visit (the service centre
-    uses it for waiting time); zeros otherwise.
+    uses it for waiting time); zeros otherwise. net is the social network; scratch has
+    room for the largest number of contacts a customer tells.
     """
+    n_people = s.status.shape[0]
     n_tp = j.weight.shape[0]
     # the most frequent daily figures are summed in locals (registers), written once
     prospects = lapsed = active = promoters = detractors = 0
@@ -248,6 +294,23 @@ def live_day(day, s, p, j, k, d, quality_shift):
                             d.survey_satisfied[day] += 1
                 if score > 0.0:
                     d.satisfied_episodes[day] += 1
+                # Word of mouth: the delighted tell k+ contacts, the pained k-.
+                if score > p.wom_positive_threshold and p.wom_positive_contacts > 0:
+                    d.wom_positive[day] += send(
+                        i, p.wom_positive_contacts, True, k.word_of_mouth, net.indptr,
+                        net.indices, p.fully_mixed, p.weak_tie_share, n_people, scratch,
+                        s.inbox_pos, s.inbox_neg,
+                    )
+                elif score < p.wom_negative_threshold and p.wom_negative_contacts > 0:
+                    d.wom_negative[day] += send(
+                        i, p.wom_negative_contacts, False, k.word_of_mouth, net.indptr,
+                        net.indices, p.fully_mixed, p.weak_tie_share, n_people, scratch,
+                        s.inbox_pos, s.inbox_neg,
+                    )
+                # Public review (zero moment of truth for tomorrow's prospects).
+                if uniform(k.reviews, i, 0) < p.review_share:
+                    d.reviews[day] += 1
+                    d.review_stars[day] += stars(score)
             else:
                 s.touchpoint[i] = nxt
         # Churn: a daily hazard, or at renewal only (the hazard accumulated since the last one).

@@ -30,11 +30,14 @@ from sim.churn import logit
 from sim.experience import perceived_quality
 from sim.journey import Journey
 from sim.kernels import JourneyArrays, Keys, Params, begin_day, live_day
+from sim.kernels import Network as KernelNetwork
 from sim.memory import RULES, daily_fade
+from sim.network import Network, build_network
 from sim.params import PILLARS, validate
 from sim.population import COHORT_DAYS, initial_state
 from sim.results import Daily
-from sim.rng import day_key, stream_key
+from sim.rng import day_key, stream_generator, stream_key
+from sim.word_of_mouth import review_factor
 
 AGENT_HANDLES_AUTO_MAX = 200_000
 
@@ -76,6 +79,7 @@ class CXModel(mesa.Model):
         )
         self.params = _params(c, j)
         pop = c["population"]
+        self.network = _social_network(c, pop["customers"] + pop["prospects"])
         self.state = initial_state(
             c["seed"],
             c["replication"],
@@ -95,6 +99,10 @@ class CXModel(mesa.Model):
             stream_key(c["seed"], name, c["replication"]) for name in Keys._fields
         )
         self._no_shift = np.zeros(self.n_people)
+        wom = c["word_of_mouth"]
+        self._scratch = np.zeros(max(wom["positive_contacts"], wom["negative_contacts"], 1),
+                                 dtype=np.int64)
+        self._net = KernelNetwork(self.network.indptr, self.network.indices)
         self.day = 0
         handles = pop["agent_handles"]
         self._handles: list[Customer] = []
@@ -102,6 +110,14 @@ class CXModel(mesa.Model):
             self._handles = list(
                 Customer.create_agents(self, self.n_people, index=np.arange(self.n_people))
             )
+
+    @property
+    def review_average(self) -> float:
+        """Star average of all public reviews so far: what prospects read before buying."""
+        rev, d, t = self.cfg["reviews"], self.daily, self.day
+        stars = rev["initial_average"] * rev["initial_count"] + d.review_stars[:t].sum()
+        count = rev["initial_count"] + d.reviews[:t].sum()
+        return float(stars / count) if count else rev["neutral_stars"]
 
     @property
     def n_people(self) -> int:
@@ -121,14 +137,31 @@ class CXModel(mesa.Model):
             raise RuntimeError(f"the run has {self.days} days and all have been simulated")
         day = self.day
         keys = Keys(*(np.uint64(day_key(k, day)) for k in self._stream_keys))
-        begin_day(day, self.state, self.params, self.arrays, keys, self.daily)
-        live_day(day, self.state, self.params, self.arrays, keys, self.daily, self._no_shift)
+        rev = self.cfg["reviews"]
+        stars = self.review_average
+        review_sales = review_factor(stars, rev["neutral_stars"], rev["sales_sensitivity"])
+        review_expectation = rev["expectation_per_star"] * (stars - rev["neutral_stars"])
+        s, p, j, d = self.state, self.params, self.arrays, self.daily
+        begin_day(day, s, p, j, keys, d, review_sales, review_expectation)
+        live_day(day, s, p, j, keys, d, self._no_shift, self._net, self._scratch)
         self.day += 1
         self.running = self.day < self.days
 
 
+def _social_network(c: Mapping[str, Any], n: int) -> Network:
+    """The market's social network; empty when nobody talks or influence is fully mixed."""
+    net, wom = c["network"], c["word_of_mouth"]
+    silent = wom["positive_contacts"] == 0 and wom["negative_contacts"] == 0
+    if silent or net["kind"] == "fully_mixed":
+        return Network(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
+    rng = stream_generator(c["seed"], "network", c["replication"])
+    return build_network(net["kind"], n, net["mean_degree"], rng, net["rewire_prob"],
+                         net["path"])
+
+
 def _params(c: Mapping[str, Any], j: Journey) -> Params:
     exp, mem, churn, surv = c["experience"], c["memory"], c["churn"], c["survey"]
+    wom = c["word_of_mouth"]
     hazard = churn["daily_hazard_at_neutral"]
     return Params(
         ad_rate=c["acquisition"]["ad_rate_per_day"],
@@ -156,4 +189,15 @@ def _params(c: Mapping[str, Any], j: Journey) -> Params:
         survey_invite=surv["invite_share"],
         survey_base_logit=logit(surv["response_rate_at_neutral"]),
         survey_bias=surv["nonresponse_bias"],
+        referral_rate=c["acquisition"]["referral_rate"],
+        intent_sensitivity=c["acquisition"]["intent_sensitivity"],
+        wom_positive_contacts=wom["positive_contacts"],
+        wom_negative_contacts=wom["negative_contacts"],
+        wom_positive_threshold=wom["positive_threshold"],
+        wom_negative_threshold=wom["negative_threshold"],
+        wom_attitude=wom["attitude_per_message"],
+        wom_expectation=wom["expectation_per_message"],
+        weak_tie_share=1.0 if c["network"]["kind"] == "fully_mixed" else wom["weak_tie_share"],
+        fully_mixed=c["network"]["kind"] == "fully_mixed",
+        review_share=c["reviews"]["post_share"],
     )

@@ -86,6 +86,16 @@ class SubsetOf:
 
 
 @dataclass(frozen=True)
+class OptionalText:
+    """A string, or null."""
+
+    def check(self, key: str, value: Any) -> str | None:
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string or null; got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
 class Opaque:
     """A section checked by its own module (the journey map)."""
 
@@ -160,6 +170,32 @@ SCHEMA: dict[str, Any] = {
     "acquisition": {
         "ad_rate_per_day": PROB,
         "cost_per_acquisition": POSITIVE,
+        "referral_rate": PROB,
+        "intent_sensitivity": Num(0.0, 20.0),
+    },
+    "network": {
+        "kind": Choice(("small_world", "scale_free", "random", "edge_list", "fully_mixed")),
+        "mean_degree": Num(0.0),
+        "rewire_prob": PROB,
+        "path": OptionalText(),
+    },
+    "word_of_mouth": {
+        "name": OptionalText(),
+        "positive_contacts": Num(0, 1000, integer=True),
+        "negative_contacts": Num(0, 1000, integer=True),
+        "positive_threshold": Num(-10.0, 10.0),
+        "negative_threshold": Num(-10.0, 10.0),
+        "attitude_per_message": Num(0.0, 10.0),
+        "expectation_per_message": Num(0.0, 10.0),
+        "weak_tie_share": PROB,
+    },
+    "reviews": {
+        "post_share": PROB,
+        "initial_average": Num(1.0, 5.0),
+        "initial_count": Num(0, 10**9, integer=True),
+        "neutral_stars": Num(1.0, 5.0),
+        "sales_sensitivity": Num(0.0, 10.0),
+        "expectation_per_star": Num(0.0, 10.0),
     },
     "money": {
         "gross_margin": PROB,
@@ -225,6 +261,13 @@ def validate(cfg: Mapping[str, Any]) -> dict[str, Any]:
     for name, seg in out["segments"].items():
         if sum(seg["pillar_weights"].values()) <= 0:
             raise ConfigError(f"segments.{name}.pillar_weights: at least one weight must be > 0")
-    if out["population"]["customers"] + out["population"]["prospects"] == 0:
+    people = out["population"]["customers"] + out["population"]["prospects"]
+    if people == 0:
         raise ConfigError("population: customers + prospects must be at least 1")
+    wom = out["word_of_mouth"]
+    if wom["negative_threshold"] > wom["positive_threshold"]:
+        raise ConfigError(
+            "word_of_mouth.negative_threshold must not be above word_of_mouth.positive_threshold"
+            f" ({wom['negative_threshold']:g} > {wom['positive_threshold']:g})"
+        )
     return out

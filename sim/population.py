@@ -44,6 +44,8 @@ class State(NamedTuple):
     revenue_pv: np.ndarray  # revenue discounted to day 0
     episodes: np.ndarray  # int32
     churns: np.ndarray  # int16
+    inbox_pos: np.ndarray  # int32: positive messages heard tomorrow morning
+    inbox_neg: np.ndarray  # int32: negative messages heard tomorrow morning
 
 
 def initial_state(
@@ -110,4 +112,6 @@ def initial_state(
         revenue_pv=np.zeros(n),
         episodes=np.zeros(n, dtype=np.int32),
         churns=np.zeros(n, dtype=np.int16),
+        inbox_pos=np.zeros(n, dtype=np.int32),
+        inbox_neg=np.zeros(n, dtype=np.int32),
     )

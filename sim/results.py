@@ -28,6 +28,11 @@ Daily columns (one row per day; money in the journey's currency):
 | survey_promoters, survey_detractors, survey_satisfied | what today's respondents answered |
 | survey_nps_30d | NPS observed in the responses of the last 30 days |
 | survey_csat_30d | CSAT observed in the responses of the last 30 days |
+| wom_positive, wom_negative | word-of-mouth messages sent today (heard tomorrow) |
+| wom_reached | people who heard at least one message this morning |
+| referrals | prospects who became customers through word of mouth, not advertising |
+| reviews | public reviews posted today |
+| review_average | star average (1-5) of all public reviews at the end of the day |
 """
 
 from dataclasses import dataclass, field
@@ -64,8 +69,20 @@ COUNTS = (
     "survey_promoters",
     "survey_detractors",
     "survey_satisfied",
+    "wom_positive",
+    "wom_negative",
+    "wom_reached",
+    "referrals",
+    "reviews",
 )
-SUMS = ("revenue", "cost_service", "cost_acquisition", "attitude_sum", "expectation_sum")
+SUMS = (
+    "revenue",
+    "cost_service",
+    "cost_acquisition",
+    "attitude_sum",
+    "expectation_sum",
+    "review_stars",
+)
 
 
 class Daily(NamedTuple):
@@ -89,11 +106,17 @@ class Daily(NamedTuple):
     survey_promoters: np.ndarray
     survey_detractors: np.ndarray
     survey_satisfied: np.ndarray
+    wom_positive: np.ndarray  # messages sent
+    wom_negative: np.ndarray
+    wom_reached: np.ndarray  # people who heard at least one message this morning
+    referrals: np.ndarray  # prospects won by word of mouth (not advertising)
+    reviews: np.ndarray
     revenue: np.ndarray
     cost_service: np.ndarray
     cost_acquisition: np.ndarray
     attitude_sum: np.ndarray
     expectation_sum: np.ndarray
+    review_stars: np.ndarray  # stars of the reviews posted today
     tp_visits: np.ndarray  # (days, touchpoints)
     tp_felt: np.ndarray
     tp_delight: np.ndarray
@@ -137,7 +160,16 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
-def daily_table(d: Daily, gross_margin: float, cx_investment_per_day: float) -> pd.DataFrame:
+def review_average(d: Daily, initial_average: float, initial_count: int) -> np.ndarray:
+    """Star average of all public reviews at the end of each day (the prior included)."""
+    stars = initial_average * initial_count + np.cumsum(d.review_stars)
+    count = initial_count + np.cumsum(d.reviews)
+    return _share(stars, count)
+
+
+def daily_table(
+    d: Daily, gross_margin: float, cx_investment_per_day: float, reviews: dict
+) -> pd.DataFrame:
     days = d.active.shape[0]
     active = d.active
     passives = active - d.promoters - d.detractors
@@ -181,6 +213,14 @@ def daily_table(d: Daily, gross_margin: float, cx_investment_per_day: float) -> 
                 _rolling(d.survey_promoters, window) - _rolling(d.survey_detractors, window), resp
             ),
             "survey_csat_30d": _share(_rolling(d.survey_satisfied, window), resp),
+            "wom_positive": d.wom_positive,
+            "wom_negative": d.wom_negative,
+            "wom_reached": d.wom_reached,
+            "referrals": d.referrals,
+            "reviews": d.reviews,
+            "review_average": review_average(
+                d, reviews["initial_average"], reviews["initial_count"]
+            ),
         }
     )
 
@@ -367,7 +407,9 @@ class Result:
         money = cfg["money"]
         d = model.daily
         j = model.journey
-        daily = daily_table(d, money["gross_margin"], money["cx_investment_per_day"])
+        daily = daily_table(
+            d, money["gross_margin"], money["cx_investment_per_day"], cfg["reviews"]
+        )
         daily = daily.iloc[: model.day].reset_index(drop=True)
         journey_map, per_day = touchpoint_tables(d, j.names, j.channel, j.cost, j.price)
         cohorts = cohort_table(d, model.day)

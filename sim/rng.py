@@ -22,6 +22,9 @@ STREAMS = (
     "experience",  # perception noise at each visit
     "churn",  # daily churn draws
     "survey",  # invitations and responses
+    "network",  # building the social network
+    "word_of_mouth",  # whom a customer tells
+    "reviews",  # who posts a public review
 )
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)
@@ -63,10 +66,13 @@ def day_key(key, day):
     return _mix(uint64(key) + uint64(day + 1) * _GOLDEN)
 
 
+MAX_DRAWS = 4096  # draws per person, day and stream (draw index k < MAX_DRAWS)
+
+
 @njit(cache=True, inline="always")
 def uniform(dkey, i, k):
-    """Uniform in [0, 1) for customer i, draw k (0..255) of a stream-day key."""
-    counter = (uint64(i) << uint64(8)) | uint64(k)
+    """Uniform in [0, 1) for person i, draw k (0..4095) of a stream-day key."""
+    counter = (uint64(i) << uint64(12)) | uint64(k)
     z = _mix(dkey + counter * _GOLDEN)
     return float(int64(z >> uint64(11))) * _TWO_POW_53  # via int64: converting uint64 is slow
 

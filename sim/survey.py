@@ -11,7 +11,6 @@ import math
 import numpy as np
 from numba import njit
 
-
 # The answer is the propensity rounded half up and clipped to 0-10, so a propensity
 # >= 8.5 answers 9 or 10 (promoter) and one < 6.5 answers 6 or less (detractor).
 PROMOTER_FROM, DETRACTOR_BELOW = 8.5, 6.5

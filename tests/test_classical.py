@@ -97,6 +97,7 @@ def _attitude_after_one_episode(cfg, quality: float, rule: str = "peak_end") -> 
     cfg["experience"].update(perception_noise_sd=0.0, expectation_adaptation=0.0)
     cfg["memory"].update(initial_attitude=0.0, initial_attitude_sd=0.0, rule=rule)
     cfg["churn"]["daily_hazard_at_neutral"] = 1e-9
+    cfg["word_of_mouth"].update(positive_contacts=0, negative_contacts=0)
     model = CXModel(cfg)
     model.step()
     return float(model.state.attitude[0])

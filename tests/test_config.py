@@ -94,7 +94,9 @@ def test_unknown_keys_are_rejected_with_the_allowed_keys(cfg):
 
 def test_unknown_top_level_key(cfg):
     cfg["colour"] = "blue"
-    with pytest.raises(ConfigError, match=r"unknown key colour; allowed keys here: seed, replication, days"):
+    with pytest.raises(
+        ConfigError, match=r"unknown key colour; allowed keys here: seed, replication, days"
+    ):
         validate(cfg)
 
 

@@ -62,8 +62,11 @@ def test_another_seed_gives_other_numbers(cfg):
 
 def test_common_random_numbers_leave_unrelated_mechanisms_unchanged(cfg):
     """Changing support quality changes experiences, but not who adopts through advertising:
-    acquisition draws come from their own stream, so the new-customer series is identical
-    while attitudes differ."""
+    acquisition draws come from their own stream, so (with word of mouth and reviews,
+    which carry experience to prospects, switched off) the new-customer series is
+    identical while attitudes differ."""
+    cfg["word_of_mouth"].update(positive_contacts=0, negative_contacts=0)
+    cfg["reviews"]["post_share"] = 0.0
     base = Simulation(copy.deepcopy(cfg)).run()
     cfg["journey"]["touchpoints"]["support"]["quality"] = dict.fromkeys(
         cfg["journey"]["touchpoints"]["support"]["quality"], 9.5
