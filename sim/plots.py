@@ -23,7 +23,10 @@ def standard_figures(result: "Result", folder: str | Path | None = None) -> dict
         "money": money_figure(result),
         "nps_attitude": nps_attitude_figure(result),
         "journey_map": journey_map_figure(result),
+        "word_of_mouth": word_of_mouth_figure(result),
     }
+    if len(result.network_sample):
+        figures["network"] = network_figure(result)
     if folder is not None:
         for name, fig in figures.items():
             save_figure(fig, Path(folder) / "plots" / f"{name}.png")
@@ -215,4 +218,69 @@ def journey_map_figure(result: "Result") -> Figure:
     handles = ax_bar.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     ax_bar.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="upper left")
     ax_bar.set_title("Love and pain points", fontsize=10)
+    return fig
+
+
+def word_of_mouth_figure(result: "Result") -> Figure:
+    d = result.daily
+    week = 7
+    fig = Figure(figsize=(8, 6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    wom = result.config["word_of_mouth"]
+    top.plot(d.day, d.wom_positive.rolling(week, min_periods=1).mean(), color=LOVE,
+             label=f"positive messages (delighted tell {wom['positive_contacts']})")
+    top.plot(d.day, d.wom_negative.rolling(week, min_periods=1).mean(), color=PAIN,
+             label=f"negative messages (pained tell {wom['negative_contacts']})")
+    top.plot(d.day, d.wom_reached.rolling(week, min_periods=1).mean(), color="grey", ls="--",
+             label="people who heard something")
+    top.set_ylabel("per day (7-day mean)")
+    top.legend(fontsize=8)
+    top.grid(alpha=0.3)
+    top.set_title(f"Word of mouth ({wom.get('name') or 'custom'} rule) and reviews: "
+                  f"{_title(result)}", fontsize=10)
+    ads = d.new - d.referrals
+    bottom.plot(d.day, d.referrals.rolling(week, min_periods=1).mean(), color=LOVE,
+                label="new customers by word of mouth")
+    bottom.plot(d.day, ads.rolling(week, min_periods=1).mean(), color="tab:blue",
+                label="new customers by advertising")
+    bottom.set_ylabel("new customers per day (7-day mean)")
+    bottom.set_xlabel("day")
+    bottom.grid(alpha=0.3)
+    right = bottom.twinx()
+    right.plot(d.day, d.review_average, color="black", label="review average (stars)")
+    right.set_ylabel("review average (1-5 stars)")
+    lines = bottom.get_lines() + right.get_lines()
+    bottom.legend(lines, [ln.get_label() for ln in lines], fontsize=8, loc="upper right")
+    return fig
+
+
+def network_figure(result: "Result") -> Figure:
+    """A snapshot of the social network around one person, coloured by final attitude."""
+    edges = result.network_sample
+    g = nx.Graph()
+    g.add_edges_from(zip(edges.u.tolist(), edges.v.tolist(), strict=True))
+    people = result.customers.set_index("id").loc[list(g.nodes)]
+    pos = nx.spring_layout(g, seed=1)
+    fig = Figure(figsize=(8, 7), layout="constrained")
+    ax = fig.subplots()
+    nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.25, width=0.6)
+    attitude = people.attitude.to_numpy()
+    lim = max(0.5, float(np.quantile(np.abs(attitude), 0.98)))  # a few outliers would wash out
+    norm = mpl.colors.TwoSlopeNorm(vmin=-lim, vcenter=0.0, vmax=lim)
+    cmap = mpl.colormaps["RdYlGn"]
+    for status, marker, label in (("active", "o", "customer"), ("lapsed", "X", "lapsed"),
+                                  ("prospect", "s", "prospect")):
+        nodes = people.index[people.status == status].tolist()
+        if nodes:
+            nx.draw_networkx_nodes(
+                g, pos, nodelist=nodes, ax=ax, node_shape=marker, node_size=45,
+                node_color=[cmap(norm(a)) for a in people.loc[nodes, "attitude"]],
+                edgecolors="black", linewidths=0.3, label=f"{label} ({len(nodes)})")
+    ax.legend(fontsize=8, loc="lower left", title="shape: status", title_fontsize=8)
+    fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
+                 label="attitude at the end (pain < 0 < love)")
+    kind = result.config["network"]["kind"].replace("_", " ")
+    ax.set_title(f"Social network ({kind}): {g.number_of_nodes()} people around one person\n"
+                 f"{_title(result)}", fontsize=10)
+    ax.axis("off")
     return fig

@@ -385,6 +385,32 @@ def customer_table(model) -> pd.DataFrame:
     )
 
 
+def network_sample(network, size: int = 250) -> pd.DataFrame:
+    """Edges (u, v) among about `size` people reached by breadth-first search from person 0:
+    a readable snapshot of the social network at any market size."""
+    indptr, indices = network.indptr, network.indices
+    if indices.size == 0:
+        return pd.DataFrame({"u": [], "v": []}, dtype=np.int64)
+    start = int(np.argmax(np.diff(indptr) > 0))
+    seen = {start: None}
+    frontier = [start]
+    while frontier and len(seen) < size:
+        nxt = []
+        for i in frontier:
+            for j in indices[indptr[i] : indptr[i + 1]].tolist():
+                if j not in seen and len(seen) < size:
+                    seen[j] = None
+                    nxt.append(j)
+        frontier = nxt
+    nodes = np.fromiter(seen, dtype=np.int64)
+    keep = np.zeros(indptr.size - 1, dtype=bool)
+    keep[nodes] = True
+    u = np.repeat(nodes, np.diff(indptr)[nodes])
+    v = np.concatenate([indices[indptr[i] : indptr[i + 1]] for i in nodes]).astype(np.int64)
+    mask = keep[v] & (u < v)
+    return pd.DataFrame({"u": u[mask], "v": v[mask]})
+
+
 TABLES = ("daily", "customers", "journey_map", "touchpoints_daily", "cohorts", "segments")
 
 
@@ -400,6 +426,7 @@ class Result:
     segments: pd.DataFrame
     summary: dict[str, Any]
     config: dict[str, Any] = field(repr=False)
+    network_sample: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @classmethod
     def from_model(cls, model) -> "Result":
@@ -439,6 +466,7 @@ class Result:
             segments=segments,
             summary=summary,
             config=cfg,
+            network_sample=network_sample(model.network),
         )
 
     def save(self, folder: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:

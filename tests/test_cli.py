@@ -74,8 +74,8 @@ def test_summary_is_stamped_with_version_config_and_seed(run_dir):
     assert summary["config"]["journey"]["name"] == "retail"
 
 
-def test_run_writes_the_four_plots(run_dir):
-    for name in ("retention", "money", "nps_attitude", "journey_map"):
+def test_run_writes_the_plots(run_dir):
+    for name in ("retention", "money", "nps_attitude", "journey_map", "word_of_mouth", "network"):
         png = run_dir / "plots" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
 
