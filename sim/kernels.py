@@ -67,6 +67,7 @@ class Params(NamedTuple):
     weak_tie_share: float
     fully_mixed: bool
     review_share: float
+    callback_touchpoint: int  # the support touchpoint backed by the service centre, or -1
 
 
 class JourneyArrays(NamedTuple):
@@ -181,6 +182,10 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
                 d.cost_acquisition[day] += p.winback_cost
                 _begin_episode(s, i, _pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
+        elif s.touchpoint[i] == NO_TOUCHPOINT and 0 <= s.callback_day[i] <= day:
+            # an unresolved issue: the customer calls support again
+            _begin_episode(s, i, p.callback_touchpoint)
+            s.callback_day[i] = -1
         elif s.touchpoint[i] == NO_TOUCHPOINT and s.next_episode_day[i] <= day:
             _begin_episode(s, i, _pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
             if p.fixed_interval:
@@ -334,6 +339,7 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch):
         if churned:
             s.status[i] = LAPSED
             s.touchpoint[i] = NO_TOUCHPOINT
+            s.callback_day[i] = -1
             s.churns[i] += 1
             d.churned[day] += 1
             d.segment_churned[day, seg] += 1

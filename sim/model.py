@@ -37,6 +37,7 @@ from sim.params import PILLARS, validate
 from sim.population import COHORT_DAYS, initial_state
 from sim.results import Daily
 from sim.rng import day_key, stream_generator, stream_key
+from sim.support_calls import SupportCalls
 from sim.word_of_mouth import review_factor
 
 AGENT_HANDLES_AUTO_MAX = 200_000
@@ -64,12 +65,19 @@ class CXModel(mesa.Model):
             c["experience"]["complexity_penalty"],
             c["experience"]["perception_noise_sd"],
         )
+        pop = c["population"]
+        self.support = SupportCalls.from_config(
+            c["service_centre"], j, weights, pop["customers"], self.days
+        )
+        cost = j.cost.copy()
+        if self.support is not None:
+            cost[self.support.touchpoint] = 0.0  # the agents' hourly cost carries it instead
         daily_discount = (1.0 + c["money"]["annual_discount_rate"]) ** (1.0 / 365.0)
         self.arrays = JourneyArrays(
             perceived_mean=mean,
             perceived_sd=sd,
             weight=j.weight,
-            cost=j.cost,
+            cost=cost,
             price=j.price,
             renewal=j.renewal,
             transition_cum=j.transition_cum,
@@ -77,8 +85,7 @@ class CXModel(mesa.Model):
             repeat_start_cum=j.repeat_start_cum,
             discount=daily_discount ** -np.arange(self.days, dtype=np.float64),
         )
-        self.params = _params(c, j)
-        pop = c["population"]
+        self.params = _params(c, j, self.support)
         self.network = _social_network(c, pop["customers"] + pop["prospects"])
         self.state = initial_state(
             c["seed"],
@@ -98,7 +105,9 @@ class CXModel(mesa.Model):
         self._stream_keys = tuple(
             stream_key(c["seed"], name, c["replication"]) for name in Keys._fields
         )
-        self._no_shift = np.zeros(self.n_people)
+        self._service_stream = stream_key(c["seed"], "service", c["replication"])
+        self._shift = np.zeros(self.n_people)  # today's quality shift of support callers
+        self._callers = np.zeros(0, dtype=np.int64)
         wom = c["word_of_mouth"]
         self._scratch = np.zeros(max(wom["positive_contacts"], wom["negative_contacts"], 1),
                                  dtype=np.int64)
@@ -110,6 +119,9 @@ class CXModel(mesa.Model):
             self._handles = list(
                 Customer.create_agents(self, self.n_people, index=np.arange(self.n_people))
             )
+
+    def _service_key(self, day: int) -> np.uint64:
+        return np.uint64(day_key(self._service_stream, day))
 
     @property
     def review_average(self) -> float:
@@ -143,7 +155,10 @@ class CXModel(mesa.Model):
         review_expectation = rev["expectation_per_star"] * (stars - rev["neutral_stars"])
         s, p, j, d = self.state, self.params, self.arrays, self.daily
         begin_day(day, s, p, j, keys, d, review_sales, review_expectation)
-        live_day(day, s, p, j, keys, d, self._no_shift, self._net, self._scratch)
+        if self.support is not None:
+            self._shift[self._callers] = 0.0
+            self._callers = self.support.serve(day, self._service_key(day), s, self._shift)
+        live_day(day, s, p, j, keys, d, self._shift, self._net, self._scratch)
         self.day += 1
         self.running = self.day < self.days
 
@@ -159,7 +174,7 @@ def _social_network(c: Mapping[str, Any], n: int) -> Network:
                          net["path"])
 
 
-def _params(c: Mapping[str, Any], j: Journey) -> Params:
+def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> Params:
     exp, mem, churn, surv = c["experience"], c["memory"], c["churn"], c["survey"]
     wom = c["word_of_mouth"]
     hazard = churn["daily_hazard_at_neutral"]
@@ -200,4 +215,5 @@ def _params(c: Mapping[str, Any], j: Journey) -> Params:
         weak_tie_share=1.0 if c["network"]["kind"] == "fully_mixed" else wom["weak_tie_share"],
         fully_mixed=c["network"]["kind"] == "fully_mixed",
         review_share=c["reviews"]["post_share"],
+        callback_touchpoint=-1 if support is None else support.touchpoint,
     )

@@ -142,6 +142,7 @@ SCHEMA: dict[str, Any] = {
     },
     "segments": MapOf(SEGMENT),
     "journey": Opaque(),
+    "service_centre": Opaque(),  # checked by sim.support_calls and sim.service_centre
     "experience": {
         "alpha": Num(0.01, 1.0),
         "loss_aversion": Num(0.0, 10.0),

@@ -27,6 +27,8 @@ def standard_figures(result: "Result", folder: str | Path | None = None) -> dict
     }
     if len(result.network_sample):
         figures["network"] = network_figure(result)
+    if result.daily.service_calls.sum() > 0:
+        figures["service_centre"] = service_centre_figure(result)
     if folder is not None:
         for name, fig in figures.items():
             save_figure(fig, Path(folder) / "plots" / f"{name}.png")
@@ -283,4 +285,46 @@ def network_figure(result: "Result") -> Figure:
     ax.set_title(f"Social network ({kind}): {g.number_of_nodes()} people around one person\n"
                  f"{_title(result)}", fontsize=10)
     ax.axis("off")
+    return fig
+
+
+def service_centre_figure(result: "Result") -> Figure:
+    d = result.daily
+    week = 7
+    fig = Figure(figsize=(8, 7), layout="constrained")
+    calls, waits, level = fig.subplots(3, 1, sharex=True)
+
+    def smooth(x):
+        return x.rolling(week, min_periods=1).mean()
+
+    calls.plot(d.day, smooth(d.service_calls), color="black", label="calls")
+    calls.plot(d.day, smooth(d.service_answered), color=LOVE, label="answered")
+    calls.plot(d.day, smooth(d.service_abandoned), color=PAIN, label="abandoned")
+    calls.plot(d.day, smooth(d.service_calls - d.service_resolved), color="tab:orange", ls="--",
+               label="not resolved (will call again)")
+    calls.set_ylabel("calls per day\n(7-day mean)")
+    calls.legend(fontsize=8, ncol=2)
+    calls.grid(alpha=0.3)
+    staffing = result.summary.get("service_staffing") or {}
+    agent_hours = sum(staffing.values())
+    calls.set_title(f"Service centre: {agent_hours} agent-hours a day, "
+                    f"{d.cost_service_centre.sum():,.0f} in agent cost\n{_title(result)}",
+                    fontsize=10)
+    waits.plot(d.day, smooth(d.service_mean_wait_s), label="mean wait (answered calls)")
+    waits.plot(d.day, smooth(d.service_p90_wait_s), label="90th percentile wait")
+    waits.set_ylabel("seconds (7-day mean)")
+    waits.legend(fontsize=8)
+    waits.grid(alpha=0.3)
+    threshold = result.config["service_centre"]["service_level_seconds"]
+    level.plot(d.day, 100 * smooth(d.service_level), color="tab:green",
+               label=f"service level (answered within {threshold:g} s)")
+    level.plot(d.day, 100 * smooth(d.service_occupancy), color="tab:purple",
+               label="agent occupancy")
+    level.axhline(100 * result.config["service_centre"]["service_level_target"], color="grey",
+                  ls=":", label="service-level target")
+    level.set_ylim(0, 105)
+    level.set_ylabel("% (7-day mean)")
+    level.set_xlabel("day")
+    level.legend(fontsize=8, loc="lower left")
+    level.grid(alpha=0.3)
     return fig

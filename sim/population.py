@@ -46,6 +46,7 @@ class State(NamedTuple):
     churns: np.ndarray  # int16
     inbox_pos: np.ndarray  # int32: positive messages heard tomorrow morning
     inbox_neg: np.ndarray  # int32: negative messages heard tomorrow morning
+    callback_day: np.ndarray  # int32: day an unresolved customer calls support again (-1: none)
 
 
 def initial_state(
@@ -114,4 +115,5 @@ def initial_state(
         churns=np.zeros(n, dtype=np.int16),
         inbox_pos=np.zeros(n, dtype=np.int32),
         inbox_neg=np.zeros(n, dtype=np.int32),
+        callback_day=np.full(n, -1, dtype=np.int32),
     )

@@ -15,7 +15,9 @@ Daily columns (one row per day; money in the journey's currency):
 | cost_service | cost to serve today's touchpoint visits |
 | cost_acquisition | acquisition and win-back costs |
 | cost_cx_investment | money.cx_investment_per_day |
+| cost_service_centre | agents' pay: staffed agent-hours x service_centre.agent_cost_per_hour |
 | profit | gross_margin - cost_service - cost_acquisition - cost_cx_investment |
+|  | - cost_service_centre |
 | mean_attitude | mean attitude of active customers (0 = neutral) |
 | mean_expectation | mean expectation of active customers (0-10) |
 | promoters, passives, detractors | true NPS categories of all active customers |
@@ -33,6 +35,14 @@ Daily columns (one row per day; money in the journey's currency):
 | referrals | prospects who became customers through word of mouth, not advertising |
 | reviews | public reviews posted today |
 | review_average | star average (1-5) of all public reviews at the end of the day |
+| service_calls | calls to the service centre |
+| service_answered, service_abandoned | how they ended: answered, or the caller hung up |
+| service_unserved | still waiting at closing, disconnected |
+| service_resolved | answered calls that resolved the issue (first-contact resolution) |
+| service_mean_wait_s | mean wait of answered calls (seconds) |
+| service_p90_wait_s | 90th percentile wait of answered calls (seconds) |
+| service_level | share of all calls answered within service_centre.service_level_seconds |
+| service_occupancy | busy agent-seconds / staffed agent-seconds |
 """
 
 from dataclasses import dataclass, field
@@ -45,6 +55,7 @@ import pandas as pd
 
 from sim.io import write_atomic, write_json
 from sim.population import COHORT_DAYS, STATUS_NAMES
+from sim.support_calls import MONITORS as SERVICE_MONITORS
 from sim.survey import nps, nps_answers
 
 if TYPE_CHECKING:
@@ -168,9 +179,18 @@ def review_average(d: Daily, initial_average: float, initial_count: int) -> np.n
 
 
 def daily_table(
-    d: Daily, gross_margin: float, cx_investment_per_day: float, reviews: dict
+    d: Daily,
+    gross_margin: float,
+    cx_investment_per_day: float,
+    reviews: dict,
+    service: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     days = d.active.shape[0]
+    if service is None:  # no service centre: no calls, no agents
+        service = {name: np.full(days, np.nan) for name in SERVICE_MONITORS}
+        for name in ("calls", "answered", "abandoned", "unserved", "resolved", "agent_cost"):
+            service[name] = np.zeros(days)
+    agents = service["agent_cost"]
     active = d.active
     passives = active - d.promoters - d.detractors
     margin = d.revenue * gross_margin
@@ -191,7 +211,8 @@ def daily_table(
             "cost_service": d.cost_service,
             "cost_acquisition": d.cost_acquisition,
             "cost_cx_investment": invest,
-            "profit": margin - d.cost_service - d.cost_acquisition - invest,
+            "cost_service_centre": agents,
+            "profit": margin - d.cost_service - d.cost_acquisition - invest - agents,
             "mean_attitude": _share(d.attitude_sum, active),
             "mean_expectation": _share(d.expectation_sum, active),
             "promoters": d.promoters,
@@ -221,6 +242,15 @@ def daily_table(
             "review_average": review_average(
                 d, reviews["initial_average"], reviews["initial_count"]
             ),
+            "service_calls": service["calls"],
+            "service_answered": service["answered"],
+            "service_abandoned": service["abandoned"],
+            "service_unserved": service["unserved"],
+            "service_resolved": service["resolved"],
+            "service_mean_wait_s": service["mean_wait"],
+            "service_p90_wait_s": service["p90_wait"],
+            "service_level": service["service_level"],
+            "service_occupancy": service["agent_occupancy"],
         }
     )
 
@@ -427,6 +457,7 @@ class Result:
     summary: dict[str, Any]
     config: dict[str, Any] = field(repr=False)
     network_sample: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    service_hourly: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @classmethod
     def from_model(cls, model) -> "Result":
@@ -434,8 +465,13 @@ class Result:
         money = cfg["money"]
         d = model.daily
         j = model.journey
+        support = model.support
         daily = daily_table(
-            d, money["gross_margin"], money["cx_investment_per_day"], cfg["reviews"]
+            d,
+            money["gross_margin"],
+            money["cx_investment_per_day"],
+            cfg["reviews"],
+            None if support is None else support.monitors,
         )
         daily = daily.iloc[: model.day].reset_index(drop=True)
         journey_map, per_day = touchpoint_tables(d, j.names, j.channel, j.cost, j.price)
@@ -455,6 +491,7 @@ class Result:
             "clv_by_segment": dict(
                 zip(segments.segment, segments.projected_clv.round(2), strict=True)
             ),
+            "service_staffing": None if support is None else support.centre["staffing"],
             "config": cfg,
         }
         return cls(
@@ -467,13 +504,18 @@ class Result:
             summary=summary,
             config=cfg,
             network_sample=network_sample(model.network),
+            service_hourly=pd.concat(support.hourly, ignore_index=True)
+            if support is not None and support.hourly
+            else pd.DataFrame(),
         )
 
     def save(self, folder: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
         """Write every table (in each format), summary.json and, on request, the plots."""
         folder = Path(folder)
-        for name in TABLES:
+        for name in (*TABLES, "service_hourly"):
             table: pd.DataFrame = getattr(self, name)
+            if name == "service_hourly" and table.empty:
+                continue
             if "parquet" in formats:
                 write_atomic(folder / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp))
             if "csv" in formats:

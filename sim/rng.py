@@ -25,6 +25,7 @@ STREAMS = (
     "network",  # building the social network
     "word_of_mouth",  # whom a customer tells
     "reviews",  # who posts a public review
+    "service",  # support callers: arrival time, service time, patience, resolution
 )
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)

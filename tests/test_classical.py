@@ -19,6 +19,7 @@ def constant_churn_cfg(cfg):
     cfg["population"] = {"customers": 20000, "prospects": 0, "agent_handles": "none"}
     cfg["days"] = 150
     cfg["journey"] = one_touchpoint_journey(price=10.0)
+    cfg["service_centre"]["enabled"] = False  # the journey has no support touchpoint
     cfg["segments"] = single_segment()
     cfg["churn"].update(
         daily_hazard_at_neutral=0.01,
@@ -93,6 +94,7 @@ def _attitude_after_one_episode(cfg, quality: float, rule: str = "peak_end") -> 
     cfg["population"] = {"customers": 1, "prospects": 0, "agent_handles": "none"}
     cfg["days"] = 1
     cfg["journey"] = one_touchpoint_journey(quality=quality)
+    cfg["service_centre"]["enabled"] = False
     cfg["segments"] = single_segment(expectation=7.0)
     cfg["experience"].update(perception_noise_sd=0.0, expectation_adaptation=0.0)
     cfg["memory"].update(initial_attitude=0.0, initial_attitude_sd=0.0, rule=rule)

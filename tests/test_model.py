@@ -30,7 +30,8 @@ def test_customer_counts_add_up_every_day(result, cfg):
 def test_money_adds_up(result):
     d = result.daily
     assert np.allclose(
-        d.profit, d.revenue * 0.45 - d.cost_service - d.cost_acquisition - d.cost_cx_investment
+        d.profit + d.cost_service_centre,
+        d.revenue * 0.45 - d.cost_service - d.cost_acquisition - d.cost_cx_investment,
     )
     assert result.summary["revenue"] == pytest.approx(result.customers.revenue.sum())
     assert np.isclose(result.customers.cost.sum(), d.cost_service.sum() + d.cost_acquisition.sum())

@@ -24,6 +24,7 @@ def bass_cfg(default_cfg):
     cfg["population"] = {"customers": 2500, "prospects": 47500, "agent_handles": "none"}
     cfg["days"] = 200
     cfg["journey"] = one_touchpoint_journey(quality=9.0)
+    cfg["service_centre"]["enabled"] = False
     cfg["segments"] = single_segment(expectation=7.0)
     cfg["experience"].update(perception_noise_sd=0.0, expectation_adaptation=0.0)
     cfg["churn"].update(daily_hazard_at_neutral=1e-12, winback_rate_per_day=0.0)

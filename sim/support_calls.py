@@ -1,0 +1,218 @@
+"""Support calls: customers at the support touchpoint call the service centre.
+
+Each day, everybody visiting the touchpoint that `service_centre.touchpoint` names calls
+the simpy service centre (sim.service_centre). What happens on the line becomes part of
+the visit's experience: minutes on hold cost points on the time-and-effort pillar, an
+abandoned or unanswered call and an unresolved issue cost points on the resolution
+pillar, each weighed by the customer's segment like any other pillar. A customer whose
+issue was not resolved calls again `callback_days` later. Agents cost money by the hour.
+
+Staffing is a plan of agents per clock hour, or `auto`: for each hour, the fewest agents
+that answer `service_level_target` of calls within `service_level_seconds` by Erlang C,
+for the calls the day-0 customer base is expected to make. `staffing_multiplier` scales
+the plan's agent-hours (0.8 = cut staff by 20%), apportioned to hours by largest
+remainder, so even a small centre feels a cut.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from sim.errors import ConfigError
+from sim.journey import Journey
+from sim.params import PILLARS, Flag, Num, check_section
+from sim.rng import uniform
+from sim.service_centre import (
+    DayResult,
+    arrival_times,
+    draw_patiences,
+    draw_service_times,
+    erlang_c,
+    simulate_day,
+    validate_service_centre,
+)
+
+LINK = {  # keys of the `service_centre` section that tie the centre to the customers
+    "enabled": Flag(),
+    "touchpoint": None,  # a touchpoint of the journey, checked against it
+    "staffing_multiplier": Num(0.0, 10.0),
+    "service_level_target": Num(0.0, 0.999),
+    "effort_per_minute_waited": Num(0.0, 10.0),
+    "abandon_resolution_loss": Num(0.0, 10.0),
+    "unresolved_resolution_loss": Num(0.0, 10.0),
+    "callback_days": Num(1, 365, integer=True),
+    "hourly": Flag(),
+}
+MONITORS = (
+    "calls",
+    "answered",
+    "abandoned",
+    "unserved",
+    "resolved",
+    "mean_wait",
+    "p90_wait",
+    "service_level",
+    "agent_occupancy",
+    "agent_cost",
+)
+# draws of the `service` stream per caller and day
+D_ARRIVAL, D_SERVICE, D_PATIENCE, D_RESOLVE = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def uniforms_of(dkey, people, k):
+    """Draw k of a stream-day key for each person in `people`."""
+    out = np.empty(people.shape[0])
+    for n in range(people.shape[0]):
+        out[n] = uniform(dkey, people[n], k)
+    return out
+
+
+def expected_calls_per_day(journey: Journey, tp: int, customers: int, fcr: float) -> float:
+    """Calls a base of `customers` makes per day, from the journey's absorbing Markov chain.
+
+    Expected visits per repeat episode = s (I - Q)^-1 (s: repeat_start, Q: transitions
+    between touchpoints); an episode of L visits recurs every max(interval, L) days (fixed)
+    or L - 1 + interval days (random gaps); a call resolves with probability fcr, so an
+    issue takes 1/fcr calls.
+    """
+    q = journey.transition[:, : journey.n]
+    start = np.diff(journey.repeat_start_cum, prepend=0.0)
+    visits = start @ np.linalg.inv(np.eye(journey.n) - q)
+    length = visits.sum()
+    interval = journey.episode_interval_days
+    cycle = max(interval, length) if journey.fixed_interval else length - 1 + interval
+    return customers * visits[tp] / cycle / max(fcr, 0.05)
+
+
+def auto_staffing(calls_per_day: float, centre: Mapping[str, Any], target: float) -> dict:
+    """Fewest agents per open hour meeting the service-level target by Erlang C."""
+    profile = centre["arrival_profile"]
+    total = sum(profile.values())
+    mu = 1.0 / centre["service_time"]["mean_seconds"]
+    threshold = centre["service_level_seconds"]
+    plan = {}
+    for hour, weight in profile.items():
+        lam = calls_per_day * weight / total / 3600.0
+        agents = 1 if lam > 0 else 0
+        while lam > 0:
+            p_wait, _ = erlang_c(lam, mu, agents)
+            level = 1.0 - p_wait * math.exp(-(agents * mu - lam) * threshold)
+            if p_wait < 1.0 and level >= target:
+                break
+            agents += 1
+        plan[hour] = agents
+    return plan
+
+
+def scale_staffing(plan: Mapping[int, int], multiplier: float) -> dict:
+    """Scale the plan's agent-hours, apportioned to hours by largest remainder (ties: earlier)."""
+    exact = {h: a * multiplier for h, a in plan.items()}
+    floors = {h: math.floor(x) for h, x in exact.items()}
+    spare = round(sum(exact.values())) - sum(floors.values())
+    by_remainder = sorted(plan, key=lambda h: (-(exact[h] - floors[h]), h))
+    for h in by_remainder[:spare]:
+        floors[h] += 1
+    return floors
+
+
+@dataclass
+class SupportCalls:
+    """The service centre of one run: its staffing, its daily monitors, its effect on visits."""
+
+    touchpoint: int
+    centre: dict[str, Any]
+    link: dict[str, Any]
+    time_effort_weight: np.ndarray  # per segment
+    resolution_weight: np.ndarray
+    monitors: dict[str, np.ndarray]
+    hourly: list[pd.DataFrame]
+
+    @classmethod
+    def from_config(
+        cls, section: Mapping[str, Any], journey: Journey, pillar_weights: np.ndarray,
+        customers: int, days: int,
+    ) -> "SupportCalls | None":
+        if not isinstance(section, Mapping):
+            raise ConfigError("service_centre must be a mapping")
+        link_in = {k: section[k] for k in LINK if k in section}
+        missing = [k for k in LINK if k not in section]
+        if missing:
+            raise ConfigError(f"missing key service_centre.{missing[0]}")
+        link = check_section(
+            "service_centre", {k: v for k, v in link_in.items() if LINK[k] is not None},
+            {k: v for k, v in LINK.items() if v is not None},
+        )
+        name = link_in["touchpoint"]
+        if link["enabled"] and name not in journey.names:
+            raise ConfigError(
+                f"service_centre.touchpoint: {name!r} is not a touchpoint of journey "
+                f"{journey.name!r}; touchpoints: {', '.join(journey.names)}"
+            )
+        link["touchpoint"] = name
+        centre_in = {k: v for k, v in section.items() if k not in LINK}
+        auto = centre_in.get("staffing") == "auto"
+        if auto:
+            centre_in = {k: v for k, v in centre_in.items() if k != "staffing"}
+        centre = validate_service_centre(centre_in)  # checked even when switched off
+        if not link["enabled"]:
+            return None
+        tp = journey.names.index(name)
+        if auto:
+            calls = expected_calls_per_day(journey, tp, customers,
+                                           centre["first_contact_resolution"])
+            centre["staffing"] = auto_staffing(calls, centre, link["service_level_target"])
+        centre["staffing"] = scale_staffing(centre["staffing"], link["staffing_multiplier"])
+        return cls(
+            touchpoint=tp,
+            centre=centre,
+            link=link,
+            time_effort_weight=pillar_weights[:, PILLARS.index("time_effort")].copy(),
+            resolution_weight=pillar_weights[:, PILLARS.index("resolution")].copy(),
+            monitors={m: np.full(days, np.nan) for m in MONITORS},
+            hourly=[],
+        )
+
+    def serve(self, day: int, key: np.uint64, state, shift: np.ndarray) -> np.ndarray:
+        """Simulate today's calls; write their effect on the visit into `shift`.
+
+        Returns the callers (person ids). Draws come from the `service` stream, per caller,
+        so a scenario changing staffing meets the same callers with the same needs.
+        """
+        callers = np.flatnonzero(state.touchpoint == self.touchpoint)
+        c = self.centre
+        u = {k: uniforms_of(key, callers, k) for k in range(4)}
+        result: DayResult = simulate_day(
+            arrival_times(callers.size, c, u[D_ARRIVAL]),
+            draw_service_times(c, u[D_SERVICE]),
+            draw_patiences(c, u[D_PATIENCE]),
+            c,
+            u[D_RESOLVE],
+            hourly=self.link["hourly"],
+        )
+        seg = state.segment[callers]
+        effort = self.link["effort_per_minute_waited"] * result.wait_seconds / 60.0
+        lost = ~result.answered
+        loss = np.where(lost, self.link["abandon_resolution_loss"], 0.0) + np.where(
+            result.answered & ~result.resolved, self.link["unresolved_resolution_loss"], 0.0
+        )
+        shift[callers] = -(self.time_effort_weight[seg] * np.minimum(effort, 10.0)
+                           + self.resolution_weight[seg] * loss)
+        again = callers[~result.resolved]
+        state.callback_day[again] = day + self.link["callback_days"]
+        m = result.monitors
+        for name in MONITORS:
+            self.monitors[name][day] = getattr(m, name)
+        if result.hourly is not None:
+            self.hourly.append(result.hourly.reset_index().assign(day=day))
+        return callers
+
+    def staffing_table(self) -> pd.DataFrame:
+        return pd.DataFrame({"hour": list(self.centre["staffing"]),
+                             "agents": list(self.centre["staffing"].values())})
+
