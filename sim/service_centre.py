@@ -157,6 +157,10 @@ def _hour_table(
     return table
 
 
+class _Checked(dict):
+    """A section that validate_service_centre returned: the per-day calls skip re-checking."""
+
+
 def validate_service_centre(cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return a complete, normalised copy of the ``service_centre`` section.
 
@@ -164,6 +168,8 @@ def validate_service_centre(cfg: Mapping[str, Any] | None = None) -> dict[str, A
     key. The result lists every opening hour in ``staffing`` (agents, 0 if not given) and
     ``arrival_profile`` (weight, 0 if not given); validating it again returns it unchanged.
     """
+    if isinstance(cfg, _Checked):
+        return cfg
     cfg = {} if cfg is None else cfg
     merged = _mapping(_PREFIX, cfg, DEFAULT_SERVICE_CENTRE)
     open_hour = _int_in("open_hour", merged["open_hour"], 0, 23)
@@ -235,23 +241,25 @@ def validate_service_centre(cfg: Mapping[str, Any] | None = None) -> dict[str, A
             f"{open_hour}-{close_hour - 1}"
         )
 
-    return {
-        "open_hour": open_hour,
-        "close_hour": close_hour,
-        "staffing": staffing,
-        "service_time": service_time,
-        "patience": patience,
-        "first_contact_resolution": _number(
-            "first_contact_resolution", merged["first_contact_resolution"], lo=0.0, hi=1.0
-        ),
-        "service_level_seconds": _number(
-            "service_level_seconds", merged["service_level_seconds"], lo=0.0
-        ),
-        "arrival_profile": profile,
-        "agent_cost_per_hour": _number(
-            "agent_cost_per_hour", merged["agent_cost_per_hour"], lo=0.0
-        ),
-    }
+    return _Checked(
+        {
+            "open_hour": open_hour,
+            "close_hour": close_hour,
+            "staffing": staffing,
+            "service_time": service_time,
+            "patience": patience,
+            "first_contact_resolution": _number(
+                "first_contact_resolution", merged["first_contact_resolution"], lo=0.0, hi=1.0
+            ),
+            "service_level_seconds": _number(
+                "service_level_seconds", merged["service_level_seconds"], lo=0.0
+            ),
+            "arrival_profile": profile,
+            "agent_cost_per_hour": _number(
+                "agent_cost_per_hour", merged["agent_cost_per_hour"], lo=0.0
+            ),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- random inputs
