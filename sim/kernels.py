@@ -1,17 +1,23 @@
 """The day loop's hot path: numba kernels over the struct of arrays.
 
 Each kernel walks every person once and calls the mechanism functions
-(sim.experience, sim.memory, sim.churn, sim.survey) in the order documented in
-sim.model. Draws come from named counter-based streams (sim.rng): draw k of
-stream s for person i on day t is fixed, whatever else happens, which gives
-common random numbers between scenarios. Daily figures are written by index into
+(sim.experience, sim.memory, sim.churn, sim.survey, sim.word_of_mouth) in the order
+documented in sim.model. Draws come from named counter-based streams (sim.rng): draw k
+of stream s for person i on day t is fixed, whatever else happens, which gives common
+random numbers between scenarios.
+
+People are split into BLOCKS fixed blocks of consecutive ids that run in parallel
+(numba prange). Each block sums its daily figures in its own tally row; the rows are
+added in block order afterwards, so the numbers do not depend on how many threads ran
+them. Word of mouth writes into other people's inboxes, so messages are sent after the
+parallel part, in order of person id. Daily figures are written by index into
 preallocated arrays (sim.results.Daily).
 """
 
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from sim.churn import daily_hazard
 from sim.experience import felt_value
@@ -128,16 +134,38 @@ def _begin_episode(s, i, tp):
     s.episode_worst_tp[i] = NO_TOUCHPOINT
 
 
-@njit(cache=True)
-def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
-    """Steps 1-2 of the day: word of mouth heard, acquisition, win-back, episodes that begin.
+BLOCKS = 64  # fixed partition of the people: results do not depend on the thread count
 
-    review_sales multiplies prospects' response to advertising (the review average read
-    before buying); review_expectation is what it adds to a new customer's expectation.
-    After this kernel, s.touchpoint holds the touchpoint each person visits today.
-    """
-    reached = 0
-    for i in range(s.status.shape[0]):
+# Columns of begin_day's per-block tally.
+B_NEW, B_WON_BACK, B_REFERRALS, B_COST_ACQUISITION, B_FIRST_ACQUIRED, B_REACHED = range(6)
+BEGIN_TALLIES = 6
+
+# Columns of live_day's per-block tally.
+(L_ACTIVE, L_PROSPECTS, L_LAPSED, L_PROMOTERS, L_DETRACTORS, L_ATTITUDE, L_EXPECTATION,
+ L_CHURNED, L_REVENUE, L_COST_SERVICE, L_EPISODES, L_DELIGHTED, L_PAINED, L_SATISFIED,
+ L_INVITED, L_RESPONSES, L_SURVEY_PROMOTERS, L_SURVEY_DETRACTORS, L_SURVEY_SATISFIED,
+ L_REVIEWS, L_REVIEW_STARS) = range(21)  # fmt: skip
+LIVE_TALLIES = 21
+# Rows of the per-block touchpoint and segment tallies.
+TP_VISITS, TP_FELT, TP_DELIGHT, TP_PAIN = range(4)
+SEG_ACTIVE, SEG_REVENUE, SEG_COST, SEG_CHURNED = range(4)
+
+
+@njit(cache=True, inline="always")
+def _block(b, n):
+    """People [lo, hi) of block b."""
+    return b * n // BLOCKS, (b + 1) * n // BLOCKS
+
+
+@njit(cache=True, inline="always")
+def _cohort_start(c):
+    """First day of cohort c's acquisition window (the day-0 base: day 0)."""
+    return 0 if c == 0 else (c - 1) * COHORT_DAYS
+
+
+@njit(cache=True)
+def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally):
+    for i in range(lo, hi):
         status = s.status[i]
         heard_pos = s.inbox_pos[i]
         if heard_pos or s.inbox_neg[i]:
@@ -149,7 +177,7 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
                 s.expectation[i] = min(10.0, max(0.0, e))
             s.inbox_pos[i] = 0
             s.inbox_neg[i] = 0
-            reached += 1
+            tally[B_REACHED] += 1
         if status == PROSPECT:
             ad = p.ad_rate * review_sales
             if s.attitude[i] != 0.0:
@@ -157,19 +185,17 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
             u = uniform(k.acquisition, i, 0)
             if u < ad + p.referral_rate * heard_pos:
                 if u >= ad:
-                    d.referrals[day] += 1
+                    tally[B_REFERRALS] += 1
                 s.expectation[i] = min(10.0, max(0.0, s.expectation[i] + review_expectation))
                 s.status[i] = ACTIVE
                 s.acquired_day[i] = day
                 if s.cohort[i] < 0:
-                    c = 1 + day // COHORT_DAYS
-                    s.cohort[i] = c
+                    s.cohort[i] = 1 + day // COHORT_DAYS
                     s.first_day[i] = day
-                    d.cohort_size[c] += 1
-                    d.first_acquired[day] += 1
+                    tally[B_FIRST_ACQUIRED] += 1
                 s.cost[i] += p.cost_per_acquisition
-                d.new[day] += 1
-                d.cost_acquisition[day] += p.cost_per_acquisition
+                tally[B_NEW] += 1
+                tally[B_COST_ACQUISITION] += p.cost_per_acquisition
                 _begin_episode(s, i, _pick(j.start_cum, uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
         elif status == LAPSED:
@@ -178,8 +204,8 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
                 s.acquired_day[i] = day
                 s.renewal_survival[i] = 1.0
                 s.cost[i] += p.winback_cost
-                d.won_back[day] += 1
-                d.cost_acquisition[day] += p.winback_cost
+                tally[B_WON_BACK] += 1
+                tally[B_COST_ACQUISITION] += p.winback_cost
                 _begin_episode(s, i, _pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
         elif s.touchpoint[i] == NO_TOUCHPOINT and 0 <= s.callback_day[i] <= day:
@@ -190,7 +216,31 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
             _begin_episode(s, i, _pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
             if p.fixed_interval:
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
-    d.wom_reached[day] = reached
+
+
+@njit(cache=True, parallel=True)
+def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
+    """Steps 1-2 of the day: word of mouth heard, acquisition, win-back, episodes that begin.
+
+    review_sales multiplies prospects' response to advertising (the review average read
+    before buying); review_expectation is what it adds to a new customer's expectation.
+    After this kernel, s.touchpoint holds the touchpoint each person visits today.
+    """
+    n = s.status.shape[0]
+    tally = np.zeros((BLOCKS, BEGIN_TALLIES))
+    for b in prange(BLOCKS):
+        lo, hi = _block(b, n)
+        _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally[b])
+    total = np.zeros(BEGIN_TALLIES)
+    for b in range(BLOCKS):  # in block order: the same sums whatever the thread count
+        total += tally[b]
+    d.new[day] = total[B_NEW]
+    d.won_back[day] = total[B_WON_BACK]
+    d.referrals[day] = total[B_REFERRALS]
+    d.cost_acquisition[day] = total[B_COST_ACQUISITION]
+    d.first_acquired[day] = total[B_FIRST_ACQUIRED]
+    d.cohort_size[1 + day // COHORT_DAYS] += total[B_FIRST_ACQUIRED]
+    d.wom_reached[day] = total[B_REACHED]
 
 
 @njit(cache=True, inline="always")
@@ -202,26 +252,18 @@ def _gap(p, u):
 
 
 @njit(cache=True)
-def live_day(day, s, p, j, k, d, quality_shift, net, scratch):
-    """Steps 3-7 of the day for every active customer: experience, memory, word of mouth,
-    money, churn.
-
-    quality_shift adds to the perceived quality of today's visit (the service centre
-    uses it for waiting time); zeros otherwise. net is the social network; scratch has
-    room for the largest number of contacts a customer tells.
-    """
-    n_people = s.status.shape[0]
+def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tally,
+                cohort_tally, churn_tally, talkers):
+    """live_day for people [lo, hi); returns how many of them talk (listed in talkers)."""
     n_tp = j.weight.shape[0]
-    # the most frequent daily figures are summed in locals (registers), written once
-    prospects = lapsed = active = promoters = detractors = 0
-    attitude_sum = expectation_sum = 0.0
-    for i in range(s.status.shape[0]):
+    n_talkers = 0
+    for i in range(lo, hi):
         if s.status[i] != ACTIVE:
             s.attitude[i] *= p.fade
             if s.status[i] == PROSPECT:
-                prospects += 1
+                tally[L_PROSPECTS] += 1
             else:
-                lapsed += 1
+                tally[L_LAPSED] += 1
             continue
         a = s.attitude[i] * p.fade
         seg = s.segment[i]
@@ -246,23 +288,23 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch):
             if m < s.episode_worst[i]:
                 s.episode_worst[i] = m
                 s.episode_worst_tp[i] = tp
-            d.tp_visits[day, tp] += 1
-            d.tp_felt[day, tp] += v
+            tp_tally[TP_VISITS, tp] += 1
+            tp_tally[TP_FELT, tp] += v
             if v > p.delight_threshold:
-                d.tp_delight[day, tp] += 1
+                tp_tally[TP_DELIGHT, tp] += 1
             elif v < p.pain_threshold:
-                d.tp_pain[day, tp] += 1
+                tp_tally[TP_PAIN, tp] += 1
             # Money of the visit.
             c = j.cost[tp]
             s.cost[i] += c
-            d.cost_service[day] += c
-            d.segment_cost[day, seg] += c
+            tally[L_COST_SERVICE] += c
+            seg_tally[SEG_COST, seg] += c
             if j.price[tp] > 0.0:
                 r = j.price[tp] * s.spend_multiplier[i] * max(0.0, 1.0 + p.spend_elasticity * a)
                 s.revenue[i] += r
                 s.revenue_pv[i] += r * j.discount[day]
-                d.revenue[day] += r
-                d.segment_revenue[day, seg] += r
+                tally[L_REVENUE] += r
+                seg_tally[SEG_REVENUE, seg] += r
             renewal_today = j.renewal[tp]
             # Next touchpoint, or the end of the episode.
             nxt = _pick(j.transition_cum[tp], uniform(k.journey, i, J_NEXT))
@@ -277,45 +319,39 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch):
                 a += p.episode_weight * (score - a)
                 s.episodes[i] += 1
                 s.touchpoint[i] = NO_TOUCHPOINT
-                d.episodes[day] += 1
+                tally[L_EPISODES] += 1
                 if score > p.delight_threshold:
-                    d.episodes_delighted[day] += 1
+                    tally[L_DELIGHTED] += 1
                 elif score < p.pain_threshold:
-                    d.episodes_pained[day] += 1
+                    tally[L_PAINED] += 1
+                if score > 0.0:
+                    tally[L_SATISFIED] += 1
                 if not p.fixed_interval:
                     s.next_episode_day[i] = day + _gap(p, uniform(k.journey, i, J_GAP))
                 if uniform(k.survey, i, 0) < p.survey_invite:
-                    d.survey_invited[day] += 1
+                    tally[L_INVITED] += 1
                     if uniform(k.survey, i, 1) < response_probability(
                         a, p.survey_base_logit, p.survey_bias
                     ):
-                        d.survey_responses[day] += 1
+                        tally[L_RESPONSES] += 1
                         ans = nps_answer(a, p.nps_at_neutral, p.nps_per_unit, s.nps_offset[i])
                         if ans >= 9:
-                            d.survey_promoters[day] += 1
+                            tally[L_SURVEY_PROMOTERS] += 1
                         elif ans <= 6:
-                            d.survey_detractors[day] += 1
+                            tally[L_SURVEY_DETRACTORS] += 1
                         if score > 0.0:
-                            d.survey_satisfied[day] += 1
-                if score > 0.0:
-                    d.satisfied_episodes[day] += 1
-                # Word of mouth: the delighted tell k+ contacts, the pained k-.
+                            tally[L_SURVEY_SATISFIED] += 1
+                # Word of mouth: the delighted and the pained talk (sent after the blocks).
                 if score > p.wom_positive_threshold and p.wom_positive_contacts > 0:
-                    d.wom_positive[day] += send(
-                        i, p.wom_positive_contacts, True, k.word_of_mouth, net.indptr,
-                        net.indices, p.fully_mixed, p.weak_tie_share, n_people, scratch,
-                        s.inbox_pos, s.inbox_neg,
-                    )
+                    talkers[lo + n_talkers] = i + 1
+                    n_talkers += 1
                 elif score < p.wom_negative_threshold and p.wom_negative_contacts > 0:
-                    d.wom_negative[day] += send(
-                        i, p.wom_negative_contacts, False, k.word_of_mouth, net.indptr,
-                        net.indices, p.fully_mixed, p.weak_tie_share, n_people, scratch,
-                        s.inbox_pos, s.inbox_neg,
-                    )
+                    talkers[lo + n_talkers] = -(i + 1)
+                    n_talkers += 1
                 # Public review (zero moment of truth for tomorrow's prospects).
                 if uniform(k.reviews, i, 0) < p.review_share:
-                    d.reviews[day] += 1
-                    d.review_stars[day] += stars(score)
+                    tally[L_REVIEWS] += 1
+                    tally[L_REVIEW_STARS] += stars(score)
             else:
                 s.touchpoint[i] = nxt
         # Churn: a daily hazard, or at renewal only (the hazard accumulated since the last one).
@@ -341,28 +377,110 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch):
             s.touchpoint[i] = NO_TOUCHPOINT
             s.callback_day[i] = -1
             s.churns[i] += 1
-            d.churned[day] += 1
-            d.segment_churned[day, seg] += 1
+            tally[L_CHURNED] += 1
+            tally[L_LAPSED] += 1
+            seg_tally[SEG_CHURNED, seg] += 1
             worst = s.episode_worst_tp[i]
             if worst >= 0 and s.episode_worst[i] < p.pain_threshold:
-                d.churn_attributed[worst] += 1
+                churn_tally[worst] += 1
             else:
-                d.churn_attributed[n_tp] += 1
-            lapsed += 1
+                churn_tally[n_tp] += 1
             continue
         # Daily record of an active customer.
-        active += 1
-        d.segment_active[day, seg] += 1
-        d.cohort_active[s.cohort[i], day - s.first_day[i]] += 1
-        attitude_sum += a
-        expectation_sum += s.expectation[i]
+        c = s.cohort[i]
+        tally[L_ACTIVE] += 1
+        seg_tally[SEG_ACTIVE, seg] += 1
+        cohort_tally[c, s.first_day[i] - _cohort_start(c)] += 1
+        tally[L_ATTITUDE] += a
+        tally[L_EXPECTATION] += s.expectation[i]
         x = nps_propensity(a, p.nps_at_neutral, p.nps_per_unit, s.nps_offset[i])
-        promoters += x >= PROMOTER_FROM  # branch-free: the category is unpredictable
-        detractors += x < DETRACTOR_BELOW
-    d.prospects[day] = prospects
-    d.lapsed[day] = lapsed
-    d.active[day] = active
-    d.promoters[day] = promoters
-    d.detractors[day] = detractors
-    d.attitude_sum[day] = attitude_sum
-    d.expectation_sum[day] = expectation_sum
+        tally[L_PROMOTERS] += x >= PROMOTER_FROM  # branch-free: the category is unpredictable
+        tally[L_DETRACTORS] += x < DETRACTOR_BELOW
+    return n_talkers
+
+
+@njit(cache=True, parallel=True)
+def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers):
+    """Steps 3-7 of the day for every active customer: experience, memory, word of mouth,
+    money, churn.
+
+    quality_shift adds to the perceived quality of today's visit (the service centre
+    uses it for waiting time); zeros otherwise. net is the social network; scratch has
+    room for the largest number of contacts a customer tells; talkers has room for
+    everybody (it lists who talks today, +id+1 for praise, -(id+1) for complaints).
+    """
+    n = s.status.shape[0]
+    n_tp = j.weight.shape[0]
+    n_seg = d.segment_active.shape[1]
+    n_cohorts = d.cohort_active.shape[0]
+    tally = np.zeros((BLOCKS, LIVE_TALLIES))
+    tp_tally = np.zeros((BLOCKS, 4, n_tp))
+    seg_tally = np.zeros((BLOCKS, 4, n_seg))
+    cohort_tally = np.zeros((BLOCKS, n_cohorts, COHORT_DAYS), dtype=np.int64)
+    churn_tally = np.zeros((BLOCKS, n_tp + 1), dtype=np.int64)
+    n_talkers = np.zeros(BLOCKS, dtype=np.int64)
+    for b in prange(BLOCKS):
+        lo, hi = _block(b, n)
+        n_talkers[b] = _live_block(lo, hi, day, s, p, j, k, quality_shift, tally[b],
+                                   tp_tally[b], seg_tally[b], cohort_tally[b], churn_tally[b],
+                                   talkers)
+    # Sums in block order: the same numbers whatever the thread count.
+    t = np.zeros(LIVE_TALLIES)
+    tps = np.zeros((4, n_tp))
+    segs = np.zeros((4, n_seg))
+    for b in range(BLOCKS):
+        t += tally[b]
+        tps += tp_tally[b]
+        segs += seg_tally[b]
+        for tp in range(n_tp + 1):
+            d.churn_attributed[tp] += churn_tally[b, tp]
+        for c in range(n_cohorts):
+            for o in range(COHORT_DAYS):
+                if cohort_tally[b, c, o]:
+                    d.cohort_active[c, day - _cohort_start(c) - o] += cohort_tally[b, c, o]
+    d.active[day] = t[L_ACTIVE]
+    d.prospects[day] = t[L_PROSPECTS]
+    d.lapsed[day] = t[L_LAPSED]
+    d.promoters[day] = t[L_PROMOTERS]
+    d.detractors[day] = t[L_DETRACTORS]
+    d.attitude_sum[day] = t[L_ATTITUDE]
+    d.expectation_sum[day] = t[L_EXPECTATION]
+    d.churned[day] = t[L_CHURNED]
+    d.revenue[day] = t[L_REVENUE]
+    d.cost_service[day] = t[L_COST_SERVICE]
+    d.episodes[day] = t[L_EPISODES]
+    d.episodes_delighted[day] = t[L_DELIGHTED]
+    d.episodes_pained[day] = t[L_PAINED]
+    d.satisfied_episodes[day] = t[L_SATISFIED]
+    d.survey_invited[day] = t[L_INVITED]
+    d.survey_responses[day] = t[L_RESPONSES]
+    d.survey_promoters[day] = t[L_SURVEY_PROMOTERS]
+    d.survey_detractors[day] = t[L_SURVEY_DETRACTORS]
+    d.survey_satisfied[day] = t[L_SURVEY_SATISFIED]
+    d.reviews[day] = t[L_REVIEWS]
+    d.review_stars[day] = t[L_REVIEW_STARS]
+    d.tp_visits[day] = tps[TP_VISITS]
+    d.tp_felt[day] = tps[TP_FELT]
+    d.tp_delight[day] = tps[TP_DELIGHT]
+    d.tp_pain[day] = tps[TP_PAIN]
+    d.segment_active[day] = segs[SEG_ACTIVE]
+    d.segment_revenue[day] = segs[SEG_REVENUE]
+    d.segment_cost[day] = segs[SEG_COST]
+    d.segment_churned[day] = segs[SEG_CHURNED]
+    # Word of mouth, in order of person id: the delighted tell k+ contacts, the pained k-.
+    for b in range(BLOCKS):
+        lo = b * n // BLOCKS
+        for q in range(n_talkers[b]):
+            who = talkers[lo + q]
+            if who > 0:
+                d.wom_positive[day] += send(
+                    who - 1, p.wom_positive_contacts, True, k.word_of_mouth, net.indptr,
+                    net.indices, p.fully_mixed, p.weak_tie_share, n, scratch, s.inbox_pos,
+                    s.inbox_neg,
+                )
+            else:
+                d.wom_negative[day] += send(
+                    -who - 1, p.wom_negative_contacts, False, k.word_of_mouth, net.indptr,
+                    net.indices, p.fully_mixed, p.weak_tie_share, n, scratch, s.inbox_pos,
+                    s.inbox_neg,
+                )

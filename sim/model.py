@@ -112,6 +112,7 @@ class CXModel(mesa.Model):
         self._scratch = np.zeros(max(wom["positive_contacts"], wom["negative_contacts"], 1),
                                  dtype=np.int64)
         self._net = KernelNetwork(self.network.indptr, self.network.indices)
+        self._talkers = np.zeros(self.n_people, dtype=np.int64)  # who talks today (live_day)
         self.day = 0
         handles = pop["agent_handles"]
         self._handles: list[Customer] = []
@@ -158,7 +159,7 @@ class CXModel(mesa.Model):
         if self.support is not None:
             self._shift[self._callers] = 0.0
             self._callers = self.support.serve(day, self._service_key(day), s, self._shift)
-        live_day(day, s, p, j, keys, d, self._shift, self._net, self._scratch)
+        live_day(day, s, p, j, keys, d, self._shift, self._net, self._scratch, self._talkers)
         self.day += 1
         self.running = self.day < self.days
 

@@ -36,7 +36,7 @@ def standard_figures(result: "Result", folder: str | Path | None = None) -> dict
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
-    return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
 
 
 def _title(result: "Result") -> str:

@@ -182,3 +182,18 @@ def test_replications_of_one_seed_are_independent_and_reproducible(cfg):
     again = Simulation(copy.deepcopy(cfg)).run().daily
     assert not first.equals(second)
     pd.testing.assert_frame_equal(second, again)
+
+
+def test_results_do_not_depend_on_the_number_of_threads(cfg):
+    """People are processed in fixed blocks whose sums are added in block order."""
+    import numba
+
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = Simulation(copy.deepcopy(cfg)).run().daily
+        numba.set_num_threads(max(2, threads) if numba.config.NUMBA_NUM_THREADS > 1 else 1)
+        many = Simulation(copy.deepcopy(cfg)).run().daily
+    finally:
+        numba.set_num_threads(threads)
+    pd.testing.assert_frame_equal(one, many)
