@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import hydra
+import numba
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim.config import CONFIG_DIR, check_override_keys, to_plain
@@ -44,7 +46,12 @@ def format_summary(result: Result, folder: Path | None = None) -> str:
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def _app(cfg: DictConfig) -> dict:
-    folder = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    folder = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        # a sweep is parallel across jobs (the launcher's workers): one thread per job
+        # keeps 2 workers on 2 cores from fighting over 4 threads
+        numba.set_num_threads(1)
     try:
         simulation = Simulation(to_plain(cfg))
     except ConfigError as err:
