@@ -1,14 +1,20 @@
-"""Benchmark of the core simulator: customer-days per second and peak memory.
+"""Benchmark of the simulator: customer-days per second, peak memory, service-centre cost.
 
-Runs each size in a fresh process (so peak memory is that run's own) after a warm-up
-that loads numba's compiled kernels from cache, and times the default `cxsim` command
-end to end. Prints a table; targets (issue 2): 1M customers x 365 days under 20 s with
-peak memory under 2 GB, the default run (10k x 365) under 5 s including start-up.
+Each run is a fresh process (so peak memory is that run's own), after a warm-up that
+loads numba's compiled kernels from cache. Variants:
 
-    .venv/bin/python experiments/bench_core.py            # 10k, 100k, 1M
-    .venv/bin/python experiments/bench_core.py 1000000    # chosen sizes
+    core      word of mouth and service centre off (issue 2's target: 1M x 365 < 20 s)
+    wom       + word of mouth on the default small-world network (graph build included)
+    full      + the simpy service centre at default contact rates (target: 1M x 365 < 60 s)
+
+Prospects are as many as customers (the default ratio), so 1M customers is 2M people.
+It also times the default `cxsim` command end to end (target: < 5 s with start-up).
+
+    .venv/bin/python experiments/bench_core.py                       # all variants, 10k-1M
+    .venv/bin/python experiments/bench_core.py --sizes 1000000 --variants full
 """
 
+import argparse
 import json
 import subprocess
 import sys
@@ -16,35 +22,51 @@ import tempfile
 import time
 from pathlib import Path
 
+VARIANTS = {
+    "core": ["word_of_mouth.positive_contacts=0", "word_of_mouth.negative_contacts=0",
+             "service_centre.enabled=false"],
+    "wom": ["service_centre.enabled=false"],
+    "full": [],
+}
+
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 from sim import Simulation, load_config
+from sim.results import Result
 customers = int(sys.argv[1])
-cfg = load_config([f"population.customers={customers}",
-                   f"population.prospects={customers}", "days=365"])
+cfg = load_config([f"population.customers={customers}", f"population.prospects={customers}",
+                   "days=365", *sys.argv[2:]])
 t1 = time.perf_counter()
-sim = Simulation(cfg)
+model = Simulation(cfg).model
 t2 = time.perf_counter()
-model = sim.model
+serve_s = 0.0
+if model.support is not None:
+    serve = model.support.serve
+    def timed(*args):
+        global serve_s
+        start = time.perf_counter()
+        out = serve(*args)
+        serve_s += time.perf_counter() - start
+        return out
+    model.support.serve = timed
 while model.running:
     model.step()
 t3 = time.perf_counter()
-from sim.results import Result
 result = Result.from_model(model)
 t4 = time.perf_counter()
 print(json.dumps({
-    "customers": customers, "people": model.n_people,
-    "import_s": t1 - t0, "build_s": t2 - t1, "days_s": t3 - t2, "tables_s": t4 - t3,
+    "people": model.n_people, "import_s": t1 - t0, "build_s": t2 - t1, "days_s": t3 - t2,
+    "tables_s": t4 - t3, "serve_s": serve_s,
+    "calls": float(result.daily.service_calls.sum()),
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "active_end": result.summary["active_customers"],
 }))
 """
 
 
-def run_size(customers: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(customers)], capture_output=True,
-                         text=True, check=True)
+def run(customers: int, overrides: list[str]) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(customers), *overrides],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -57,19 +79,26 @@ def time_cli() -> float:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
-    run_size(1000)  # warm-up: compile or load the numba cache
-    print(f"{'customers':>10} {'people':>10} {'days s':>8} {'total s':>8} "
-          f"{'cust-days/s':>12} {'people-days/s':>14} {'peak MB':>8}")
-    for n in sizes:
-        r = run_size(n)
-        total = r["import_s"] + r["build_s"] + r["days_s"] + r["tables_s"]
-        print(f"{n:>10,} {r['people']:>10,} {r['days_s']:>8.2f} {total:>8.2f} "
-              f"{n * 365 / r['days_s']:>12,.0f} {r['people'] * 365 / r['days_s']:>14,.0f} "
-              f"{r['peak_mb']:>8.0f}")
-    cli = min(time_cli() for _ in range(3))
-    print(f"default cxsim run (10k customers + 10k prospects x 365 days, tables and plots): "
-          f"{cli:.2f} s wall, best of 3")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--no-cli", action="store_true", help="skip timing the cxsim command")
+    args = parser.parse_args()
+    run(1000, [])  # warm-up: compile or load the numba cache
+    print(f"{'variant':>7} {'customers':>10} {'build s':>8} {'days s':>8} {'total s':>8} "
+          f"{'cust-days/s':>12} {'peak MB':>8} {'calls':>9} {'us/call':>8}")
+    for variant in args.variants:
+        for n in args.sizes:
+            r = run(n, VARIANTS[variant])
+            total = r["import_s"] + r["build_s"] + r["days_s"] + r["tables_s"]
+            per_call = 1e6 * r["serve_s"] / r["calls"] if r["calls"] else float("nan")
+            print(f"{variant:>7} {n:>10,} {r['build_s']:>8.2f} {r['days_s']:>8.2f} "
+                  f"{total:>8.2f} {n * 365 / r['days_s']:>12,.0f} {r['peak_mb']:>8.0f} "
+                  f"{r['calls']:>9,.0f} {per_call:>8.1f}")
+    if not args.no_cli:
+        cli = min(time_cli() for _ in range(3))
+        print(f"default cxsim run (10k customers + 10k prospects x 365 days, tables and "
+              f"plots): {cli:.2f} s wall, best of 3")
 
 
 if __name__ == "__main__":
