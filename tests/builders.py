@@ -1,5 +1,7 @@
 """Small configs for tests that need a model reduced to a classical one."""
 
+from sim.params import PILLARS
+
 
 def one_touchpoint_journey(
     quality: float = 7.0, price: float = 0.0, spread: float = 0.0, interval_days: int = 1
@@ -15,17 +17,7 @@ def one_touchpoint_journey(
         "touchpoints": {
             "shop": {
                 "channel": "online",
-                "quality": dict.fromkeys(
-                    (
-                        "integrity",
-                        "resolution",
-                        "expectations",
-                        "time_effort",
-                        "personalisation",
-                        "empathy",
-                    ),
-                    quality,
-                ),
+                "quality": dict.fromkeys(PILLARS, quality),
                 "spread": spread,
                 "weight": 1.0,
                 "cost": 0.0,
@@ -47,16 +39,6 @@ def single_segment(expectation: float = 7.0) -> dict:
             "expectation": expectation,
             "expectation_sd": 0.0,
             "churn_sensitivity": 1.0,
-            "pillar_weights": dict.fromkeys(
-                (
-                    "integrity",
-                    "resolution",
-                    "expectations",
-                    "time_effort",
-                    "personalisation",
-                    "empathy",
-                ),
-                1.0,
-            ),
+            "pillar_weights": dict.fromkeys(PILLARS, 1.0),
         }
     }
