@@ -31,7 +31,7 @@ from sim.survey import (
     nps_propensity,
     response_probability,
 )
-from sim.word_of_mouth import send, stars
+from sim.word_of_mouth import contacts, stars
 
 
 class Params(NamedTuple):
@@ -137,8 +137,8 @@ def _begin_episode(s, i, tp):
 BLOCKS = 64  # fixed partition of the people: results do not depend on the thread count
 
 # Columns of begin_day's per-block tally.
-B_NEW, B_WON_BACK, B_REFERRALS, B_COST_ACQUISITION, B_FIRST_ACQUIRED, B_REACHED = range(6)
-BEGIN_TALLIES = 6
+B_NEW, B_WON_BACK, B_REFERRALS, B_COST_ACQUISITION, B_FIRST_ACQUIRED = range(5)
+BEGIN_TALLIES = 5
 
 # Columns of live_day's per-block tally.
 (L_ACTIVE, L_PROSPECTS, L_LAPSED, L_PROMOTERS, L_DETRACTORS, L_ATTITUDE, L_EXPECTATION,
@@ -167,18 +167,9 @@ def _cohort_start(c):
 def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally):
     for i in range(lo, hi):
         status = s.status[i]
-        heard_pos = s.inbox_pos[i]
-        if heard_pos or s.inbox_neg[i]:
-            # Word of mouth sent yesterday is heard this morning.
-            net = heard_pos - s.inbox_neg[i]
-            s.attitude[i] += p.wom_attitude * net
-            if status == PROSPECT:
-                e = s.expectation[i] + p.wom_expectation * net
-                s.expectation[i] = min(10.0, max(0.0, e))
-            s.inbox_pos[i] = 0
-            s.inbox_neg[i] = 0
-            tally[B_REACHED] += 1
         if status == PROSPECT:
+            heard_pos = s.praise_heard[i]  # praise heard yesterday: referrals (Bass's q)
+            s.praise_heard[i] = 0
             ad = p.ad_rate * review_sales
             if s.attitude[i] != 0.0:
                 ad *= np.exp(p.intent_sensitivity * s.attitude[i])
@@ -220,7 +211,7 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
 
 @njit(cache=True, parallel=True)
 def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
-    """Steps 1-2 of the day: word of mouth heard, acquisition, win-back, episodes that begin.
+    """Steps 1-2 of the day: acquisition (advertising, referrals), win-back, episodes that begin.
 
     review_sales multiplies prospects' response to advertising (the review average read
     before buying); review_expectation is what it adds to a new customer's expectation.
@@ -240,7 +231,6 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
     d.cost_acquisition[day] = total[B_COST_ACQUISITION]
     d.first_acquired[day] = total[B_FIRST_ACQUIRED]
     d.cohort_size[1 + day // COHORT_DAYS] += total[B_FIRST_ACQUIRED]
-    d.wom_reached[day] = total[B_REACHED]
 
 
 @njit(cache=True, inline="always")
@@ -405,9 +395,9 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers):
     money, churn.
 
     quality_shift adds to the perceived quality of today's visit (the service centre
-    uses it for waiting time); zeros otherwise. net is the social network; scratch has
-    room for the largest number of contacts a customer tells; talkers has room for
-    everybody (it lists who talks today, +id+1 for praise, -(id+1) for complaints).
+    uses it for waiting time); zeros otherwise. net is the social network; scratch is
+    (2, largest number of contacts a customer tells); talkers has room for everybody
+    (it lists who talks today, id + 1 for praise, -(id + 1) for complaints).
     """
     n = s.status.shape[0]
     n_tp = j.weight.shape[0]
@@ -468,19 +458,36 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers):
     d.segment_cost[day] = segs[SEG_COST]
     d.segment_churned[day] = segs[SEG_CHURNED]
     # Word of mouth, in order of person id: the delighted tell k+ contacts, the pained k-.
+    chosen, targets = scratch[0], scratch[1]
+    reached = 0
     for b in range(BLOCKS):
         lo = b * n // BLOCKS
         for q in range(n_talkers[b]):
             who = talkers[lo + q]
-            if who > 0:
-                d.wom_positive[day] += send(
-                    who - 1, p.wom_positive_contacts, True, k.word_of_mouth, net.indptr,
-                    net.indices, p.fully_mixed, p.weak_tie_share, n, scratch, s.inbox_pos,
-                    s.inbox_neg,
-                )
+            positive = who > 0
+            i = who - 1 if positive else -who - 1
+            k_msgs = p.wom_positive_contacts if positive else p.wom_negative_contacts
+            told = contacts(i, k_msgs, k.word_of_mouth, net.indptr, net.indices,
+                            p.fully_mixed, p.weak_tie_share, n, chosen, targets)
+            for m in range(told):
+                reached += _hear(targets[m], positive, day, s, p)
+            if positive:
+                d.wom_positive[day] += told
             else:
-                d.wom_negative[day] += send(
-                    -who - 1, p.wom_negative_contacts, False, k.word_of_mouth, net.indptr,
-                    net.indices, p.fully_mixed, p.weak_tie_share, n, scratch, s.inbox_pos,
-                    s.inbox_neg,
-                )
+                d.wom_negative[day] += told
+    d.wom_reached[day] = reached
+
+
+@njit(cache=True, inline="always")
+def _hear(t, positive, day, s, p):
+    """Person t hears a message; returns 1 if it is the first they hear today."""
+    sign = 1.0 if positive else -1.0
+    s.attitude[t] += sign * p.wom_attitude
+    if s.status[t] == PROSPECT:
+        s.expectation[t] = min(10.0, max(0.0, s.expectation[t] + sign * p.wom_expectation))
+        if positive:
+            s.praise_heard[t] += 1
+    if s.last_heard_day[t] == day:
+        return 0
+    s.last_heard_day[t] = day
+    return 1

@@ -2,8 +2,9 @@
 
 The day loop, in the order the code runs (MODEL.md section 2):
 
-1. Acquisition and win-back: prospects adopt through advertising; lapsed customers
-   may return. A new customer's first episode begins today at journey.start.
+1. Acquisition and win-back: prospects adopt through advertising and referrals (praise
+   heard yesterday); lapsed customers may return. A new customer's first episode begins
+   today at journey.start.
 2. Journey: active customers due for an episode begin one at journey.repeat_start.
    Everybody in an episode is at today's touchpoint.
 3. Experience: each visit is perceived (segment pillar weights, complexity, noise),
@@ -15,8 +16,11 @@ The day loop, in the order the code runs (MODEL.md section 2):
 5. Churn: a daily hazard from attitude, switching cost and loyalty (or, for
    subscriptions, the hazard accumulated since the last renewal, applied there).
 6. Record: attitude fades towards neutral; daily figures are written by index.
+7. Word of mouth: customers whose episode ended delighted or pained tell their contacts,
+   in order of person id; hearers' attitudes (and prospects' expectations) shift tonight.
 
-Steps 1-2 run in sim.kernels.begin_day, steps 3-6 in sim.kernels.live_day.
+Steps 1-2 run in sim.kernels.begin_day, then the service centre (sim.support_calls)
+simulates the support calls, then steps 3-7 run in sim.kernels.live_day.
 """
 
 from collections.abc import Mapping
@@ -109,8 +113,8 @@ class CXModel(mesa.Model):
         self._shift = np.zeros(self.n_people)  # today's quality shift of support callers
         self._callers = np.zeros(0, dtype=np.int64)
         wom = c["word_of_mouth"]
-        self._scratch = np.zeros(max(wom["positive_contacts"], wom["negative_contacts"], 1),
-                                 dtype=np.int64)
+        most = max(wom["positive_contacts"], wom["negative_contacts"], 1)
+        self._scratch = np.zeros((2, most), dtype=np.int64)  # word of mouth's working space
         self._net = KernelNetwork(self.network.indptr, self.network.indices)
         self._talkers = np.zeros(self.n_people, dtype=np.int64)  # who talks today (live_day)
         self.day = 0

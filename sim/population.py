@@ -44,8 +44,8 @@ class State(NamedTuple):
     revenue_pv: np.ndarray  # revenue discounted to day 0
     episodes: np.ndarray  # int32
     churns: np.ndarray  # int16
-    inbox_pos: np.ndarray  # int32: positive messages heard tomorrow morning
-    inbox_neg: np.ndarray  # int32: negative messages heard tomorrow morning
+    praise_heard: np.ndarray  # int32: positive messages a prospect heard since this morning
+    last_heard_day: np.ndarray  # int32: last day the person heard word of mouth (-1: never)
     callback_day: np.ndarray  # int32: day an unresolved customer calls support again (-1: none)
 
 
@@ -113,7 +113,7 @@ def initial_state(
         revenue_pv=np.zeros(n),
         episodes=np.zeros(n, dtype=np.int32),
         churns=np.zeros(n, dtype=np.int16),
-        inbox_pos=np.zeros(n, dtype=np.int32),
-        inbox_neg=np.zeros(n, dtype=np.int32),
+        praise_heard=np.zeros(n, dtype=np.int32),
+        last_heard_day=np.full(n, -1, dtype=np.int32),
         callback_day=np.full(n, -1, dtype=np.int32),
     )

@@ -30,8 +30,8 @@ Daily columns (one row per day; money in the journey's currency):
 | survey_promoters, survey_detractors, survey_satisfied | what today's respondents answered |
 | survey_nps_30d | NPS observed in the responses of the last 30 days |
 | survey_csat_30d | CSAT observed in the responses of the last 30 days |
-| wom_positive, wom_negative | word-of-mouth messages sent today (heard tomorrow) |
-| wom_reached | people who heard at least one message this morning |
+| wom_positive, wom_negative | word-of-mouth messages sent today (heard this evening) |
+| wom_reached | people who heard at least one message today |
 | referrals | prospects who became customers through word of mouth, not advertising |
 | reviews | public reviews posted today |
 | review_average | star average (1-5) of all public reviews at the end of the day |

@@ -3,9 +3,10 @@
 "A satisfied customer tells 1 person, a dissatisfied one tells 10" (seed 001; the folk
 rule, `configs/word_of_mouth/folk.yaml`). East, Hammond & Wright (2007) found positive
 word of mouth about three times as common as negative (`evidence.yaml`). Messages travel
-over the social network (sim.network) or, with weak ties, to anybody in the market; they
-are heard the next morning: a customer's attitude shifts, a prospect's attitude (purchase
-intent) and expectations shift, and positive messages bring referrals (Bass's q).
+over the social network (sim.network) or, with weak ties, to anybody in the market. They
+are heard the same evening: the hearer's attitude shifts (for a prospect, that is purchase
+intent) and a prospect's expectations shift; each positive message a prospect heard
+may turn them into a customer the next morning (a referral, Bass's q).
 
 Public reviews are the zero moment of truth: a share of finished episodes posts a 1-5
 star rating, and prospects read the running average before buying.
@@ -24,14 +25,15 @@ MAX_CONTACTS = 1000  # MAX_DRAWS / DRAWS_PER_MESSAGE, rounded down to a round nu
 
 
 @njit(cache=True)
-def send(i, n_messages, positive, key, indptr, indices, fully_mixed, weak_tie_share, n_people,
-         chosen, inbox_pos, inbox_neg):
-    """Person i tells n_messages contacts; returns how many messages were sent.
+def contacts(i, n_messages, key, indptr, indices, fully_mixed, weak_tie_share, n_people,
+             chosen, targets):
+    """Whom person i tells when telling n_messages people; returns how many were told.
 
-    Contacts are distinct neighbours, drawn by Floyd's algorithm (exactly one draw each);
-    a customer with fewer neighbours tells all of them. Each message goes instead to a
-    uniformly drawn person in the market with probability weak_tie_share (always, when the
-    market is fully mixed). `chosen` is scratch space of at least n_messages entries.
+    The people told are written to targets[:count]. Contacts are distinct neighbours,
+    drawn by Floyd's algorithm (exactly one draw each); a customer with fewer neighbours
+    tells all of them. Each message goes instead to a uniformly drawn person in the market
+    with probability weak_tie_share (always, when the market is fully mixed). `chosen` and
+    `targets` are scratch space of at least n_messages entries.
     """
     if fully_mixed:
         degree = 0
@@ -51,15 +53,11 @@ def send(i, n_messages, positive, key, indptr, indices, fully_mixed, weak_tie_sh
     sent = 0
     for m in range(n_messages):
         if fully_mixed or uniform(key, i, DRAWS_PER_MESSAGE * m) < weak_tie_share:
-            target = int(uniform(key, i, DRAWS_PER_MESSAGE * m + 2) * n_people)
+            targets[sent] = int(uniform(key, i, DRAWS_PER_MESSAGE * m + 2) * n_people)
         elif m < n_graph:
-            target = indices[start + chosen[m]]
+            targets[sent] = indices[start + chosen[m]]
         else:
             continue  # fewer contacts than messages: everybody has been told
-        if positive:
-            inbox_pos[target] += 1
-        else:
-            inbox_neg[target] += 1
         sent += 1
     return sent
 
