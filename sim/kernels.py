@@ -210,18 +210,35 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
 
 
 @njit(cache=True, parallel=True)
-def begin_day(day, s, p, j, k, d, review_sales, review_expectation):
+def _begin_blocks_parallel(day, s, p, j, k, review_sales, review_expectation, tally):
+    n = s.status.shape[0]
+    for b in prange(BLOCKS):
+        lo, hi = _block(b, n)
+        _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally[b])
+
+
+@njit(cache=True)
+def _begin_blocks_serial(day, s, p, j, k, review_sales, review_expectation, tally):
+    n = s.status.shape[0]
+    for b in range(BLOCKS):
+        lo, hi = _block(b, n)
+        _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally[b])
+
+
+@njit(cache=True)
+def begin_day(day, s, p, j, k, d, review_sales, review_expectation, parallel):
     """Steps 1-2 of the day: acquisition (advertising, referrals), win-back, episodes that begin.
 
     review_sales multiplies prospects' response to advertising (the review average read
     before buying); review_expectation is what it adds to a new customer's expectation.
+    parallel runs the blocks on numba's threads (worth it for large markets only).
     After this kernel, s.touchpoint holds the touchpoint each person visits today.
     """
-    n = s.status.shape[0]
     tally = np.zeros((BLOCKS, BEGIN_TALLIES))
-    for b in prange(BLOCKS):
-        lo, hi = _block(b, n)
-        _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally[b])
+    if parallel:
+        _begin_blocks_parallel(day, s, p, j, k, review_sales, review_expectation, tally)
+    else:
+        _begin_blocks_serial(day, s, p, j, k, review_sales, review_expectation, tally)
     total = np.zeros(BEGIN_TALLIES)
     for b in range(BLOCKS):  # in block order: the same sums whatever the thread count
         total += tally[b]
@@ -390,14 +407,37 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
 
 
 @njit(cache=True, parallel=True)
-def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers):
+def _live_blocks_parallel(day, s, p, j, k, quality_shift, tally, tp_tally, seg_tally,
+                          cohort_tally, churn_tally, talkers, n_talkers):
+    n = s.status.shape[0]
+    for b in prange(BLOCKS):
+        lo, hi = _block(b, n)
+        n_talkers[b] = _live_block(lo, hi, day, s, p, j, k, quality_shift, tally[b],
+                                   tp_tally[b], seg_tally[b], cohort_tally[b], churn_tally[b],
+                                   talkers)
+
+
+@njit(cache=True)
+def _live_blocks_serial(day, s, p, j, k, quality_shift, tally, tp_tally, seg_tally,
+                        cohort_tally, churn_tally, talkers, n_talkers):
+    n = s.status.shape[0]
+    for b in range(BLOCKS):
+        lo, hi = _block(b, n)
+        n_talkers[b] = _live_block(lo, hi, day, s, p, j, k, quality_shift, tally[b],
+                                   tp_tally[b], seg_tally[b], cohort_tally[b], churn_tally[b],
+                                   talkers)
+
+
+@njit(cache=True)
+def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers, parallel):
     """Steps 3-7 of the day for every active customer: experience, memory, word of mouth,
     money, churn.
 
     quality_shift adds to the perceived quality of today's visit (the service centre
     uses it for waiting time); zeros otherwise. net is the social network; scratch is
     (2, largest number of contacts a customer tells); talkers has room for everybody
-    (it lists who talks today, id + 1 for praise, -(id + 1) for complaints).
+    (it lists who talks today, id + 1 for praise, -(id + 1) for complaints). parallel
+    runs the blocks on numba's threads.
     """
     n = s.status.shape[0]
     n_tp = j.weight.shape[0]
@@ -409,11 +449,12 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers):
     cohort_tally = np.zeros((BLOCKS, n_cohorts, COHORT_DAYS), dtype=np.int64)
     churn_tally = np.zeros((BLOCKS, n_tp + 1), dtype=np.int64)
     n_talkers = np.zeros(BLOCKS, dtype=np.int64)
-    for b in prange(BLOCKS):
-        lo, hi = _block(b, n)
-        n_talkers[b] = _live_block(lo, hi, day, s, p, j, k, quality_shift, tally[b],
-                                   tp_tally[b], seg_tally[b], cohort_tally[b], churn_tally[b],
-                                   talkers)
+    if parallel:
+        _live_blocks_parallel(day, s, p, j, k, quality_shift, tally, tp_tally, seg_tally,
+                              cohort_tally, churn_tally, talkers, n_talkers)
+    else:
+        _live_blocks_serial(day, s, p, j, k, quality_shift, tally, tp_tally, seg_tally,
+                            cohort_tally, churn_tally, talkers, n_talkers)
     # Sums in block order: the same numbers whatever the thread count.
     t = np.zeros(LIVE_TALLIES)
     tps = np.zeros((4, n_tp))

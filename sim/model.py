@@ -45,6 +45,7 @@ from sim.support_calls import SupportCalls
 from sim.word_of_mouth import review_factor
 
 AGENT_HANDLES_AUTO_MAX = 200_000
+PARALLEL_FROM = 200_000  # people from which population.parallel=auto uses numba's threads
 
 
 class CXModel(mesa.Model):
@@ -117,6 +118,9 @@ class CXModel(mesa.Model):
         self._scratch = np.zeros((2, most), dtype=np.int64)  # word of mouth's working space
         self._net = KernelNetwork(self.network.indptr, self.network.indices)
         self._talkers = np.zeros(self.n_people, dtype=np.int64)  # who talks today (live_day)
+        mode = pop["parallel"]
+        # threads pay off for large markets only: a small day is over before they wake up
+        self.parallel = mode == "on" or (mode == "auto" and self.n_people >= PARALLEL_FROM)
         self.day = 0
         handles = pop["agent_handles"]
         self._handles: list[Customer] = []
@@ -159,11 +163,12 @@ class CXModel(mesa.Model):
         review_sales = review_factor(stars, rev["neutral_stars"], rev["sales_sensitivity"])
         review_expectation = rev["expectation_per_star"] * (stars - rev["neutral_stars"])
         s, p, j, d = self.state, self.params, self.arrays, self.daily
-        begin_day(day, s, p, j, keys, d, review_sales, review_expectation)
+        begin_day(day, s, p, j, keys, d, review_sales, review_expectation, self.parallel)
         if self.support is not None:
             self._shift[self._callers] = 0.0
             self._callers = self.support.serve(day, self._service_key(day), s, self._shift)
-        live_day(day, s, p, j, keys, d, self._shift, self._net, self._scratch, self._talkers)
+        live_day(day, s, p, j, keys, d, self._shift, self._net, self._scratch, self._talkers,
+                 self.parallel)
         self.day += 1
         self.running = self.day < self.days
 

@@ -139,6 +139,7 @@ SCHEMA: dict[str, Any] = {
         "customers": Num(0, 100_000_000, integer=True),
         "prospects": Num(0, 100_000_000, integer=True),
         "agent_handles": Choice(("auto", "all", "none")),
+        "parallel": Choice(("auto", "on", "off")),
     },
     "segments": MapOf(SEGMENT),
     "journey": Opaque(),

@@ -16,7 +16,7 @@ def constant_churn_cfg(cfg):
     Every customer buys once a day (price r) and churns with probability c at the end of
     each day; nobody is acquired or won back.
     """
-    cfg["population"] = {"customers": 20000, "prospects": 0, "agent_handles": "none"}
+    cfg["population"].update(customers=20000, prospects=0, agent_handles="none")
     cfg["days"] = 150
     cfg["journey"] = one_touchpoint_journey(price=10.0)
     cfg["service_centre"]["enabled"] = False  # the journey has no support touchpoint
@@ -91,7 +91,7 @@ def test_peak_end_ranks_the_cold_hand_trials_as_kahneman_found():
 
 
 def _attitude_after_one_episode(cfg, quality: float, rule: str = "peak_end") -> float:
-    cfg["population"] = {"customers": 1, "prospects": 0, "agent_handles": "none"}
+    cfg["population"].update(customers=1, prospects=0, agent_handles="none")
     cfg["days"] = 1
     cfg["journey"] = one_touchpoint_journey(quality=quality)
     cfg["service_centre"]["enabled"] = False

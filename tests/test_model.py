@@ -184,16 +184,21 @@ def test_replications_of_one_seed_are_independent_and_reproducible(cfg):
     pd.testing.assert_frame_equal(second, again)
 
 
-def test_results_do_not_depend_on_the_number_of_threads(cfg):
-    """People are processed in fixed blocks whose sums are added in block order."""
+def test_results_do_not_depend_on_threads(cfg):
+    """People are processed in fixed blocks whose sums are added in block order, so the
+    serial kernels, the parallel ones and any number of threads give the same numbers."""
     import numba
 
+    cfg["population"]["parallel"] = "off"
+    serial = Simulation(copy.deepcopy(cfg)).run().daily
+    cfg["population"]["parallel"] = "on"
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
         one = Simulation(copy.deepcopy(cfg)).run().daily
-        numba.set_num_threads(max(2, threads) if numba.config.NUMBA_NUM_THREADS > 1 else 1)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         many = Simulation(copy.deepcopy(cfg)).run().daily
     finally:
         numba.set_num_threads(threads)
+    pd.testing.assert_frame_equal(serial, one)
     pd.testing.assert_frame_equal(one, many)
