@@ -96,6 +96,16 @@ class OptionalText:
 
 
 @dataclass(frozen=True)
+class Text:
+    """A non-empty string."""
+
+    def check(self, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{key} must be a non-empty string; got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
 class Opaque:
     """A section checked by its own module (the journey map)."""
 
@@ -215,6 +225,12 @@ SCHEMA: dict[str, Any] = {
         "response_rate_at_neutral": Num(0.0001, 0.9999),
         "nonresponse_bias": Num(-10.0, 10.0),
     },
+    "scenario": {  # set by configs/scenario/*.yaml (`scenario=NAME`); costs make ROI computable
+        "name": Text(),
+        "description": Text(),
+        "journey": Text(),  # the journey whose touchpoints the overlay changes, or "any"
+        "one_off_cost": POSITIVE,  # up-front cost; the daily cost is money.cx_investment_per_day
+    },
     "output": {
         "plots": Flag(),
         "formats": SubsetOf(("parquet", "csv")),
@@ -271,5 +287,13 @@ def validate(cfg: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError(
             "word_of_mouth.negative_threshold must not be above word_of_mouth.positive_threshold"
             f" ({wom['negative_threshold']:g} > {wom['positive_threshold']:g})"
+        )
+    scenario = out["scenario"]
+    journey = out["journey"].get("name") if isinstance(out["journey"], Mapping) else None
+    if scenario["journey"] not in ("any", journey):
+        raise ConfigError(
+            f"scenario.journey: scenario {scenario['name']} changes touchpoints of the "
+            f"{scenario['journey']} journey, but this run uses the {journey} journey; "
+            f"scenario.journey must be {journey} or any"
         )
     return out

@@ -1,0 +1,235 @@
+"""What a comparison tells a strategist: a plain-language summary and two figures."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from sim.kpis import KPIS
+from sim.plots import save_figure
+
+if TYPE_CHECKING:
+    from sim.compare import Comparison
+
+
+def _money(x: float) -> str:
+    return f"{x:+,.0f}".replace("-", "\u2212")
+
+
+def _plain(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _fmt(kpi: str, x: float, unit: bool = True) -> str:
+    """A difference of one KPI, in the unit a strategist reads it in."""
+    if not np.isfinite(x):
+        return "n/a"
+    if kpi == "retention":
+        return f"{100 * x:+.1f}{' points' if unit else ''}".replace("-", "\u2212")
+    if kpi in ("revenue", "profit"):
+        return _money(x)
+    if kpi == "roi":
+        return f"{100 * x:+.0f}%".replace("-", "\u2212")
+    if kpi == "clv":
+        return f"{x:+,.2f}".replace("-", "\u2212")
+    return f"{x:+.1f}".replace("-", "\u2212")
+
+
+def _clear(low: float, high: float) -> bool:
+    """The interval excludes zero: a change the runs can tell apart from no change."""
+    return bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
+
+
+def _title(name: str) -> str:
+    return _sentence(name.replace("_", " "))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def summary_text(cmp: "Comparison") -> str:
+    """Markdown: per scenario its cost, each KPI's difference with its interval, and a verdict."""
+    first = cmp.about.get(cmp.baseline, {})
+    days, runs = first.get("days"), int(cmp.differences.runs.max()) if len(cmp.differences) else 0
+    method = (
+        f"{runs} paired runs each (common random numbers)"
+        if cmp.paired
+        else f"{runs} runs each (independent random numbers)"
+    )
+    horizon = f"{days} days" if days else "the run"
+    scale = (
+        f", {first['customers']:,} customers, {first['journey']} journey"
+        if "customers" in first
+        else ""
+    )
+    lines = [
+        f"# What-if comparison against the {cmp.baseline}",
+        "",
+        f"Over {horizon}{scale}; {method}; 95% intervals in brackets.",
+    ]
+    for name in cmp.scenarios:
+        about = cmp.about.get(name, {})
+        lines += ["", f"## {_title(name)} (`{name}`)", ""]
+        if about.get("description"):
+            lines += [f"{_sentence(about['description'])}.", ""]
+        extra_cost = about.get("total_cost", 0.0) - first.get("total_cost", 0.0)
+        if about.get("total_cost", 0.0) == 0:
+            lines.append("No direct cost: any saving or loss shows in profit.")
+        elif "cost_per_day" in about:
+            lines.append(
+                f"Cost: {_plain(about['cost_per_day'])} a day and {_plain(about['one_off_cost'])}"
+                f" up front, {_plain(about['total_cost'])} over {horizon}."
+            )
+        else:
+            lines.append(f"Cost: {_plain(about.get('total_cost', 0.0))} over {horizon}.")
+        lines.append("")
+        for kpi in KPIS:
+            diff, low, high = cmp.difference(name, kpi)
+            label = {
+                "retention": "12-month retention"
+                if (days or 365) >= 365
+                else f"{days}-day retention",
+                "revenue": "revenue",
+                "profit": "profit after the scenario's costs",
+                "nps": "NPS",
+                "clv": "CLV per customer",
+            }[kpi]
+            if diff == low == high == 0:
+                note = ": no change"
+            else:
+                note = "" if _clear(low, high) else ": no clear change"
+            lines.append(
+                f"- {label}: {_fmt(kpi, diff)} ({_fmt(kpi, low, False)} to "
+                f"{_fmt(kpi, high, False)}){note}"
+            )
+        lines += ["", _verdict(cmp, name, extra_cost, horizon, runs)]
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(cmp: "Comparison", name: str, extra_cost: float, horizon: str, runs: int) -> str:
+    diffs = [cmp.difference(name, k) for k in KPIS]
+    if all(d == low == high == 0 for d, low, high in diffs):
+        return (
+            "**It changes nothing**: every difference is exactly zero, as it must be for a "
+            "scenario that changes nothing when the runs share their random numbers."
+        )
+    profit, p_low, p_high = cmp.difference(name, "profit")
+    clv = cmp.difference(name, "clv")
+    later = ""
+    if _clear(clv[1], clv[2]):
+        later = (
+            " Its CLV gain says customers are worth more for longer: a longer run (days=730) "
+            "would show more of the return."
+            if clv[0] > 0
+            else " But CLV falls: the customers it loses are worth more than this horizon "
+            "shows, and a longer run (days=730) would show that cost."
+        )
+    if extra_cost > 0:
+        roi, low, high = cmp.difference(name, "roi")
+        if low > 0:
+            return (
+                f"**It pays back within {horizon}**: ROI {_fmt('roi', roi)} ({_fmt('roi', low)} "
+                f"to {_fmt('roi', high)}); each 1 spent returns {1 + roi:.2f}."
+            )
+        if high < 0:
+            return (
+                f"**It does not pay back within {horizon}**: ROI {_fmt('roi', roi)} "
+                f"({_fmt('roi', low)} to {_fmt('roi', high)}); profit changes by "
+                f"{_money(profit)} after its costs.{later}"
+            )
+        return (
+            f"**Whether it pays back within {horizon} is unclear**: the ROI interval "
+            f"({_fmt('roi', low)} to {_fmt('roi', high)}) spans zero; more replications "
+            f"(now {runs}) would narrow it.{later}"
+        )
+    if _clear(p_low, p_high):
+        way = "raises" if profit > 0 else "lowers"
+        saving = " and it saves money" if extra_cost < 0 else " at no extra cost"
+        return (
+            f"**It {way} profit by {_plain(abs(profit))}**{saving} (no ROI: no investment).{later}"
+        )
+    return (
+        f"**No clear effect on profit** (no ROI: no investment); more replications (now {runs}) "
+        f"would narrow the interval.{later}"
+    )
+
+
+def comparison_figures(cmp: "Comparison", folder: str | Path | None = None) -> dict[str, Figure]:
+    """The differences with their intervals, and the differences over time with 95% bands."""
+    figures = {"comparison": differences_figure(cmp)}
+    if not cmp.over_time.empty:
+        figures["comparison_over_time"] = over_time_figure(cmp)
+    if folder is not None:
+        for name, fig in figures.items():
+            save_figure(fig, Path(folder) / "plots" / f"{name}.png")
+    return figures
+
+
+def _colours(n: int) -> list:
+    cmap = mpl.colormaps["tab10"]
+    return [cmap(i % 10) for i in range(n)]
+
+
+def _tick(x: float, _pos: int) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}"
+
+
+def differences_figure(cmp: "Comparison") -> Figure:
+    kpis = [*KPIS, "roi"]
+    fig = Figure(figsize=(12, 1.2 + 0.5 * max(3, len(cmp.scenarios)) * 2), layout="constrained")
+    axes = fig.subplots(2, 3).ravel()
+    names = cmp.scenarios
+    y = np.arange(len(names))[::-1]
+    scale = {"retention": 100.0, "roi": 100.0}
+    unit = {"retention": " (points)", "roi": " (%)"}
+    for i, (ax, kpi) in enumerate(zip(axes, kpis, strict=True)):
+        rows = [cmp.difference(n, kpi) for n in names]
+        k = scale.get(kpi, 1.0)
+        mid = np.array([r[0] for r in rows]) * k
+        low = np.array([r[1] for r in rows]) * k
+        high = np.array([r[2] for r in rows]) * k
+        err = np.vstack([mid - low, high - mid])
+        ax.axvline(0.0, color="grey", lw=1)
+        ax.errorbar(mid, y, xerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=4)
+        ax.scatter(mid, y, c=_colours(len(names)), zorder=3, s=40)
+        ax.set_yticks(y, [_title(n) for n in names] if i % 3 == 0 else [""] * len(y))
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+        label = (
+            "profit after costs"
+            if kpi == "profit"
+            else kpi.upper()
+            if kpi in ("nps", "roi", "clv")
+            else kpi
+        )
+        ax.set_title(f"{label}{unit.get(kpi, '')}")
+        ax.grid(axis="x", alpha=0.3)
+    how = "paired runs, common random numbers" if cmp.paired else "independent runs"
+    runs = int(cmp.differences.runs.max())
+    fig.suptitle(f"Difference from the {cmp.baseline}, 95% intervals ({runs} {how})")
+    return fig
+
+
+def over_time_figure(cmp: "Comparison") -> Figure:
+    fig = Figure(figsize=(12, 4.5), layout="constrained")
+    axes = fig.subplots(1, 2)
+    titles = {"cumulative_profit": "cumulative profit after costs", "active": "active customers"}
+    for ax, series in zip(axes, titles, strict=True):
+        ax.axhline(0.0, color="grey", lw=1)
+        for colour, name in zip(_colours(len(cmp.scenarios)), cmp.scenarios, strict=True):
+            part = cmp.over_time[
+                (cmp.over_time.scenario == name) & (cmp.over_time.series == series)
+            ]
+            ax.plot(part.day, part.difference, color=colour, lw=2, label=_title(name))
+            ax.fill_between(part.day, part.ci_low, part.ci_high, color=colour, alpha=0.25, lw=0)
+        ax.set_title(f"difference in {titles[series]}")
+        ax.set_xlabel("day")
+        ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="best", fontsize=8)
+    fig.suptitle(f"Difference from the {cmp.baseline} over time, mean and 95% band")
+    return fig

@@ -1,0 +1,67 @@
+"""The figures that comparisons and sweeps report for each run.
+
+Computed from what every run already writes (its summary and its segment table), so a
+sweep's table can be gathered from the job folders alone, on any launcher.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+# name -> meaning; the figures a comparison reports differences of, in this order
+KPIS: dict[str, str] = {
+    "retention": "12-month retention of the day-0 customer base (share; N-day for shorter runs)",
+    "revenue": "revenue over the run",
+    "profit": "profit over the run after every cost, the scenario's daily and one-off ones too",
+    "nps": "true NPS of the active customers on the last day (-100..100)",
+    "clv": "projected customer lifetime value, all segments together (closed form, as in segments)",
+}
+# further figures a sweep's table carries for each run
+DESCRIPTIVE = (
+    "active_customers",
+    "nps_survey_90d",
+    "csat",
+    "mean_attitude",
+    "new_customers",
+    "won_back",
+    "churned",
+)
+
+
+def scenario_cost(cfg: Mapping[str, Any]) -> float:
+    """Everything the scenario costs over the run: the daily CX investment and the one-off."""
+    return cfg["money"]["cx_investment_per_day"] * cfg["days"] + cfg["scenario"]["one_off_cost"]
+
+
+def overall_clv(segments: pd.DataFrame, gross_margin: float, annual_discount_rate: float) -> float:
+    """Projected CLV over all segments: m (1 + r) / (r + c) with m and c pooled over customer-days.
+
+    The same closed form as the segment table's projected_clv (sim/results.py), with the
+    daily margin m and the daily churn rate c of the whole base.
+    """
+    days = float(segments.customer_days.sum())
+    if days <= 0:
+        return float("nan")
+    churned = float((segments.daily_churn_rate.fillna(0.0) * segments.customer_days).sum())
+    margin = (
+        gross_margin * float(segments.revenue.sum()) - float(segments.cost_to_serve.sum())
+    ) / days
+    r = (1.0 + annual_discount_rate) ** (1.0 / 365.0) - 1.0
+    return margin * (1.0 + r) / (r + churned / days)
+
+
+def run_kpis(summary: Mapping[str, Any], segments: pd.DataFrame) -> dict[str, float]:
+    """The KPIs and descriptive figures of one run, from its summary and segment table."""
+    cfg = summary["config"]
+    money = cfg["money"]
+    out = {
+        "retention": float(summary["retention"]),
+        "revenue": float(summary["revenue"]),
+        "profit": float(summary["profit"]) - float(cfg["scenario"]["one_off_cost"]),
+        "nps": float(summary["nps"]),
+        "clv": overall_clv(segments, money["gross_margin"], money["annual_discount_rate"]),
+    }
+    out.update({name: float(summary[name]) for name in DESCRIPTIVE})
+    out["scenario_cost"] = scenario_cost(cfg)
+    return out

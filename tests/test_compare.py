@@ -1,0 +1,244 @@
+"""What-if scenarios and paired comparisons (sim/scenarios.py, sim/compare.py, cxsim-compare)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import sim.compare
+from sim.compare import Comparison, compare, mean_interval, welch_interval
+from sim.config import load_config
+from sim.errors import ConfigError
+from sim.kpis import KPIS
+from sim.scenarios import SCENARIO_DIR, Scenario, available_scenarios, check_config
+from sim.simulation import Simulation
+
+SMALL = ["population.customers=2000", "population.prospects=1000", "days=120"]
+REQUIRED = (
+    "baseline",
+    "better_onboarding",
+    "cut_support_staff",
+    "loyalty_programme",
+    "personalisation_high_value",
+    "fix_journey_end",
+    "more_advertising",
+    "added_feature_complexity",
+    "word_of_mouth_folk",
+    "word_of_mouth_evidence",
+)
+
+
+def test_the_issue_scenarios_ship():
+    assert set(REQUIRED) <= set(available_scenarios())
+
+
+@pytest.mark.parametrize("name", available_scenarios())
+def test_every_scenario_states_its_cost_changes_something_and_runs(name):
+    """Each overlay composes, passes every check, costs something stated, and runs."""
+    overlay = yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text())
+    changed = [k for k in overlay if k not in ("scenario", "defaults")]
+    assert name == "baseline" or changed, f"scenario {name} changes nothing but its name"
+    journey = overlay["scenario"]["journey"]
+    overrides = [f"scenario={name}", "population.customers=300", "population.prospects=300"]
+    if journey != "any":
+        overrides.append(f"journey={journey}")
+    cfg = check_config(load_config([*overrides, "days=20"]))
+    assert cfg["scenario"]["name"] == name
+    assert cfg["scenario"]["description"]
+    assert cfg["scenario"]["one_off_cost"] >= 0
+    assert cfg["money"]["cx_investment_per_day"] >= 0
+    result = Simulation(cfg).run()
+    assert result.summary["days"] == 20
+
+
+def test_a_scenario_for_another_journey_is_rejected_naming_the_key():
+    cfg = load_config(["scenario=fix_journey_end", "journey=subscription"])
+    with pytest.raises(
+        ConfigError,
+        match=r"scenario.journey: scenario fix_journey_end changes touchpoints of the retail "
+        r"journey, but this run uses the subscription journey; scenario.journey must be "
+        r"subscription or any",
+    ):
+        check_config(cfg)
+
+
+@pytest.fixture(scope="module")
+def loyalty() -> tuple[Comparison, Comparison]:
+    """The loyalty programme against the baseline, 8 runs each: paired, then independent."""
+    paired = compare(["loyalty_programme"], replications=8, overrides=SMALL)
+    independent = compare(["loyalty_programme"], replications=8, overrides=SMALL, paired=False)
+    return paired, independent
+
+
+def test_a_scenario_that_changes_nothing_differs_by_exactly_zero():
+    """Same random numbers and same config: every run is the same, to the last bit.
+
+    word_of_mouth_folk restates the default word-of-mouth rule; the ad-hoc scenario restates
+    a default value. Under common random numbers each difference is exactly 0.0.
+    """
+    cmp = compare(
+        ["word_of_mouth_folk", Scenario("restated", ("churn.switching_cost=0.0",))],
+        replications=3,
+        overrides=SMALL,
+    )
+    diffs = cmp.differences[cmp.differences.kpi != "roi"]
+    assert len(diffs) == 2 * len(KPIS)
+    assert (diffs[["difference", "ci_low", "ci_high"]].to_numpy() == 0.0).all()
+    assert (cmp.over_time[["difference", "ci_low", "ci_high"]].to_numpy() == 0.0).all()
+    assert cmp.text().count("**It changes nothing**") == 2
+
+
+def test_common_random_numbers_shrink_the_interval_of_a_difference(loyalty):
+    """Paired runs share their random numbers, so most run-to-run noise cancels out.
+
+    The half-width of a difference's interval is t x sd(difference) / sqrt(R). With
+    independent seeds sd(difference)^2 = sd(a)^2 + sd(b)^2; paired, it loses 2 cov(a, b),
+    and here the pairs correlate strongly (checked below, > 0.9 for revenue). Measured
+    width ratios are 0.07-0.27; with R = 8 a ratio of sample sds can be off by a factor
+    of ~2.2 (95%, F(7, 7)), so asserting < 0.5 fails only if CRN stopped working.
+    """
+    paired, independent = loyalty
+    for kpi in KPIS:
+        d, low, high = paired.difference("loyalty_programme", kpi)
+        _, ilow, ihigh = independent.difference("loyalty_programme", kpi)
+        assert high - low < 0.5 * (ihigh - ilow), kpi
+        assert low <= d <= high
+    runs = paired.runs.pivot_table(index="replication", columns="scenario", values="revenue")
+    assert runs.corr().loc["baseline", "loyalty_programme"] > 0.9
+
+
+def test_independent_runs_use_other_random_streams(loyalty):
+    _, independent = loyalty
+    reps = independent.runs.groupby("scenario").replication.apply(set)
+    assert reps["baseline"] == set(range(8))
+    assert reps["loyalty_programme"] == set(range(8, 16))
+
+
+def test_the_loyalty_programme_keeps_customers_at_its_stated_cost(loyalty):
+    """Its switching cost lowers churn: retention rises clearly; profit pays its cost.
+
+    The ROI is the profit difference (already net of the scenario's costs) over the extra
+    cost, 200 a day x 120 days + 30,000 up front, exactly.
+    """
+    paired, _ = loyalty
+    _d, low, _ = paired.difference("loyalty_programme", "retention")
+    assert low > 0
+    profit = paired.difference("loyalty_programme", "profit")
+    roi = paired.difference("loyalty_programme", "roi")
+    extra_cost = 200.0 * 120 + 30_000.0
+    assert roi == pytest.approx(tuple(x / extra_cost for x in profit), rel=1e-12)
+    runs = paired.runs.set_index(["scenario", "replication"])
+    assert (runs.loc["loyalty_programme", "scenario_cost"] == extra_cost).all()
+    assert (runs.loc["baseline", "scenario_cost"] == 0.0).all()
+
+
+def test_intervals_are_students_and_welchs():
+    d = np.array([1.0, 2.0, 3.0, 4.0])
+    mean, low, high = mean_interval(d)
+    half = 3.182446305284263 * np.std(d, ddof=1) / 2  # t(0.975, 3) x sd / sqrt(4)
+    assert (mean, low, high) == pytest.approx((2.5, 2.5 - half, 2.5 + half))
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 4.0, 6.0])
+    diff, wlow, whigh = welch_interval(a, b)
+    assert diff == pytest.approx(-1.0)
+    assert (wlow + whigh) / 2 == pytest.approx(diff)
+
+
+def test_the_runs_do_not_depend_on_the_number_of_workers():
+    one = compare(["more_advertising"], replications=2, overrides=SMALL, jobs=1)
+    two = compare(["more_advertising"], replications=2, overrides=SMALL, jobs=2)
+    pd.testing.assert_frame_equal(one.runs, two.runs)
+    pd.testing.assert_frame_equal(one.differences, two.differences)
+
+
+@pytest.fixture
+def no_runs(monkeypatch):
+    """Fail the test if a comparison starts simulating."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a run started before the input was checked")
+
+    monkeypatch.setattr(sim.compare, "_run_all", refuse)
+
+
+@pytest.mark.usefixtures("no_runs")
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scenarios": ["nope"]}, r"unknown scenario 'nope'; scenarios: added_feature_complexity"),
+        ({"scenarios": []}, r"scenario: name at least one scenario"),
+        ({"scenarios": ["loyalty_programme"], "replications": 1}, r"replications must be an"),
+        (
+            {"scenarios": ["loyalty_programme", "loyalty_programme"]},
+            r"each scenario may appear once",
+        ),
+        (
+            {"scenarios": ["loyalty_programme"], "overrides": ["replication=3"]},
+            r"replication is set by the comparison",
+        ),
+        (
+            {"scenarios": ["loyalty_programme"], "overrides": ["churn.hazard=1"]},
+            r"unknown key churn.hazard .* allowed keys at churn: daily_hazard_at_neutral",
+        ),
+        (
+            {"scenarios": ["loyalty_programme"], "overrides": ["churn.switching_cost=-1"]},
+            r"churn.switching_cost must be in \[0, 20\]; got -1",
+        ),
+        ({"scenarios": ["better_onboarding"]}, r"scenario.journey: scenario better_onboarding"),
+    ],
+)
+def test_bad_input_stops_the_comparison_before_any_run(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        compare(**kwargs)
+
+
+def cxsim_compare(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).parent / "cxsim-compare"
+    return subprocess.run(
+        [str(exe), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+
+
+def test_cxsim_compare_writes_tables_plots_and_a_summary(tmp_path):
+    out = tmp_path / "cmp"
+    proc = cxsim_compare(
+        "scenario=[loyalty_programme,fix_journey_end]",
+        "-r",
+        "3",
+        "-j",
+        "1",
+        "-o",
+        str(out),
+        *SMALL,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for words in ("## Loyalty programme", "## Fix journey end", "ROI", f"results: {out}"):
+        assert words in proc.stdout
+    assert (out / "summary.md").read_text() in proc.stdout
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 9
+    assert set(runs.scenario) == {"baseline", "loyalty_programme", "fix_journey_end"}
+    differences = pd.read_csv(out / "differences.csv")
+    assert set(differences.kpi) == {*KPIS, "roi"}
+    assert set(pd.read_parquet(out / "over_time.parquet").series) == set(sim.compare.SERIES)
+    for name in ("comparison", "comparison_over_time"):
+        assert (out / "plots" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cxsim_compare_rejects_an_unknown_scenario(tmp_path):
+    proc = cxsim_compare("scenario=[nope]", *SMALL, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "cxsim-compare: error: unknown scenario 'nope'; scenarios: added_feature_complexity" in (
+        proc.stderr
+    )
+    assert not (tmp_path / "compare").exists()
