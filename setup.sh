@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up cxsim: find a Python 3.12+ interpreter, create .venv, install the package with its
-# test tools. Safe to run again (it reuses .venv when it already has Python 3.12+).
+# test tools and the cluster launchers (Ray, Slurm). Safe to run again (it reuses .venv when
+# it already has Python 3.12+).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -33,5 +34,5 @@ else
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test]"
+.venv/bin/python -m pip install --quiet -e ".[test,cluster]"  # cluster: the Ray and Slurm launchers, tested too
 echo "setup: ready (.venv/bin/cxsim)"

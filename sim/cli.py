@@ -17,6 +17,7 @@ from sim.config import CONFIG_DIR, check_override_keys, to_plain
 from sim.errors import ConfigError
 from sim.results import Result
 from sim.simulation import Simulation
+from sim.sweep import check_sweep, finish_interrupted, sweep_job
 
 
 def format_summary(result: Result, folder: Path | None = None) -> str:
@@ -44,32 +45,49 @@ def format_summary(result: Result, folder: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def _run_and_write(simulation: Simulation, folder: Path, progress: bool | None) -> Result:
+    """Simulate, then write plots and tables; summary.json comes last (a job's done marker)."""
+    result = simulation.run(progress=progress)
+    output = result.config["output"]
+    if output["plots"]:
+        result.plot(folder)
+    result.save(folder, formats=tuple(output["formats"]))
+    return result
+
+
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def _app(cfg: DictConfig) -> dict:
     hydra_cfg = HydraConfig.get()
     folder = Path(hydra_cfg.runtime.output_dir)
-    if hydra_cfg.mode == RunMode.MULTIRUN:
+    if hydra_cfg.mode == RunMode.MULTIRUN:  # one job of a sweep: resumable, failures recorded
         # a sweep is parallel across jobs (the launcher's workers): one thread per job
         # keeps 2 workers on 2 cores from fighting over 4 threads
         numba.set_num_threads(1)
+        return sweep_job(
+            to_plain(cfg), folder, lambda c: _run_and_write(Simulation(c), folder, False)
+        )
     try:
         simulation = Simulation(to_plain(cfg))
     except ConfigError as err:
         print(f"cxsim: error: {err}", file=sys.stderr)
         sys.exit(2)
-    result = simulation.run()
-    result.save(folder, formats=tuple(cfg.output.formats))
-    if cfg.output.plots:
-        result.plot(folder)
+    result = _run_and_write(simulation, folder, progress=None)  # a progress bar on a terminal
     print(format_summary(result, folder))
     return {k: v for k, v in result.summary.items() if k != "config"}
 
 
 def main() -> None:
     """Entry point of the `cxsim` command."""
+    args = sys.argv[1:]
+    overrides = [a for a in args if not a.startswith("-")]
     try:
-        check_override_keys([a for a in sys.argv[1:] if not a.startswith("-")])
+        check_override_keys(overrides)
+        if "--multirun" in args or "-m" in args:
+            check_sweep(overrides)  # every swept value, before any job starts
     except ConfigError as err:
         print(f"cxsim: error: {err}", file=sys.stderr)
         sys.exit(2)
-    _app()
+    try:
+        _app()
+    finally:
+        finish_interrupted()  # a sweep stopped by a failed job or Ctrl-C still gets its table

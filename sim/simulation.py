@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from omegaconf import DictConfig
+from tqdm import tqdm
 
 from sim.config import load_config, to_plain
 from sim.model import CXModel
@@ -26,9 +27,16 @@ class Simulation:
             raise ValueError("pass either cfg or overrides, not both")
         self.model = CXModel(to_plain(cfg))
 
-    def run(self) -> Result:
-        """Simulate every day and collect the results."""
+    def run(self, progress: bool | None = False) -> Result:
+        """Simulate every day and collect the results.
+
+        progress: a progress bar of the days on stderr; None shows it only on a terminal.
+        """
         model = self.model
-        while model.running and model.day < model.days:
-            model.step()
+        disable = None if progress is None else not progress
+        bar = tqdm(total=model.days, initial=model.day, unit="day", desc="cxsim", disable=disable)
+        with bar:
+            while model.running and model.day < model.days:
+                model.step()
+                bar.update(1)
         return Result.from_model(model)
