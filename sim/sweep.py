@@ -12,8 +12,9 @@ makes jobs safe to run anywhere and in any order, and gathers what they wrote:
   with a summary is finished. A job that raises writes `error.json` (its error and
   traceback) and the others go on.
 - Run the same sweep again (same command, same `hydra.sweep.dir`) and every job whose
-  folder holds a summary of the same config and version is skipped: a killed, failed or
-  interrupted sweep is resumed where it stopped.
+  folder holds a summary of the same config, package version and source code (job.json,
+  written before the run) is skipped: a killed, failed or interrupted sweep is resumed
+  where it stopped, and nothing computed by other code is mixed in.
 - The `SweepTable` callback (configured in configs/config.yaml under hydra.callbacks)
   shows a progress bar while the jobs run and, when the sweep ends (or is interrupted),
   writes `sweep.parquet` and `sweep.csv` in the sweep folder, one row per job: the swept
@@ -22,6 +23,8 @@ makes jobs safe to run anywhere and in any order, and gathers what they wrote:
   intervals over the other runs) and a report naming each failed job with its error.
 """
 
+import functools
+import hashlib
 import itertools
 import json
 import logging
@@ -54,7 +57,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cxsim")
 
-SUMMARY, ERROR = "summary.json", "error.json"
+SUMMARY, ERROR, JOB = "summary.json", "error.json", "job.json"  # job.json: the code that ran
 TABLE = "sweep"  # sweep.parquet and sweep.csv in the sweep folder
 PARAMS_META = "params"  # table.attrs key: the names of the parameter columns
 FIXED = ("seed", "replication", "scenario")  # columns every table has, from each job's config
@@ -82,6 +85,7 @@ def sweep_job(cfg: Mapping[str, Any], folder: Path, run: Callable[[dict], "Resul
             return _headline(done)
         for name in (SUMMARY, ERROR):
             (folder / name).unlink(missing_ok=True)
+        write_json(folder / JOB, {"version": version("cxsim"), "code": code_digest()})
         summary = run(checked).summary
     except Exception as err:
         write_json(
@@ -113,16 +117,22 @@ def _json_plain(cfg: Mapping[str, Any]) -> Any:
     return json.loads(json.dumps(cfg, default=lambda x: x.item()))
 
 
+@functools.cache
+def code_digest() -> str:
+    """A digest of the package's source: a finished job counts only for the same code."""
+    sources = sorted(Path(__file__).parent.glob("*.py"))
+    return hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()
+
+
 def finished_summary(folder: Path, checked: Mapping[str, Any]) -> dict | None:
-    """The job's summary if it finished with this config and package version, else None."""
-    path = folder / SUMMARY
-    if not path.exists():
-        return None
+    """The job's summary if it finished with this config, version and source code, else None."""
     try:
-        summary = json.loads(path.read_text())
+        summary = json.loads((folder / SUMMARY).read_text())
+        job = json.loads((folder / JOB).read_text())
     except (OSError, ValueError):
         return None
-    if summary.get("version") != version("cxsim") or summary.get("config") != _json_plain(checked):
+    same_code = job.get("version") == version("cxsim") and job.get("code") == code_digest()
+    if not same_code or summary.get("config") != _json_plain(checked):
         return None
     return summary
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import sim.cli
+import sim.sweep
 from sim.compare import compare, compare_sweep
 from sim.kpis import KPIS
 from sim.simulation import Simulation
@@ -191,6 +192,21 @@ def test_a_failed_job_is_named_with_its_error_and_the_resumed_sweep_completes_it
     assert simulated == [1], "only the failed job runs again; finished jobs are skipped"
     assert not (tmp_path / "s" / "4" / "error.json").exists()
     pd.testing.assert_frame_equal(sweep_table(tmp_path / "s"), sweep_table(reference))
+
+
+def test_a_finished_job_is_run_again_when_the_code_changed(tmp_path, monkeypatch):
+    """Resuming skips a job only if the same source code computed it."""
+    args = ["--multirun", *SMALL, "replication=0,1", f"hydra.sweep.dir={tmp_path / 'v'}"]
+    assert run_main(monkeypatch, *args) == 0
+    run, simulated = Simulation.run, []
+    monkeypatch.setattr(
+        Simulation, "run", lambda self, progress=False: simulated.append(1) or run(self, progress)
+    )
+    assert run_main(monkeypatch, *args) == 0
+    assert simulated == []
+    monkeypatch.setattr(sim.sweep, "code_digest", lambda: "another version of the code")
+    assert run_main(monkeypatch, *args) == 0
+    assert simulated == [1, 1]
 
 
 def test_a_killed_sweep_loses_no_finished_job_and_resumes(tmp_path):
