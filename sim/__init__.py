@@ -18,12 +18,13 @@ def _versioned_numba_cache() -> None:
 
     numba keys its on-disk cache by each function's own file, so editing a mechanism in
     sim/experience.py would leave the kernels of sim/kernels.py that inline it stale.
-    A user's own NUMBA_CACHE_DIR wins.
+    The digest covers the modules that compile numba code, so editing the others (the
+    CLI, plots, reports) keeps the cache. A user's own NUMBA_CACHE_DIR wins.
     """
     if os.environ.get("NUMBA_CACHE_DIR"):
         return
-    sources = sorted(Path(__file__).parent.glob("*.py"))
-    digest = hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
+    sources = [p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py"))]
+    digest = hashlib.sha1(b"".join(s for s in sources if b"njit" in s)).hexdigest()[:16]
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cxsim"
     numba.config.CACHE_DIR = str(base / f"numba-{digest}")
 

@@ -45,11 +45,13 @@ def format_summary(result: Result, folder: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def _run_and_write(simulation: Simulation, folder: Path, progress: bool | None) -> Result:
+def _run_and_write(
+    simulation: Simulation, folder: Path, progress: bool | None, in_sweep: bool = False
+) -> Result:
     """Simulate, then write plots and tables; summary.json comes last (a job's done marker)."""
     result = simulation.run(progress=progress)
     output = result.config["output"]
-    if output["plots"]:
+    if output["plots"] is True or (output["plots"] == "auto" and not in_sweep):
         result.plot(folder)
     result.save(folder, formats=tuple(output["formats"]))
     return result
@@ -64,7 +66,7 @@ def _app(cfg: DictConfig) -> dict:
         # keeps 2 workers on 2 cores from fighting over 4 threads
         numba.set_num_threads(1)
         return sweep_job(
-            to_plain(cfg), folder, lambda c: _run_and_write(Simulation(c), folder, False)
+            to_plain(cfg), folder, lambda c: _run_and_write(Simulation(c), folder, False, True)
         )
     try:
         simulation = Simulation(to_plain(cfg))

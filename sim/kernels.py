@@ -171,10 +171,14 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
             heard_pos = s.praise_heard[i]  # praise heard yesterday: referrals (Bass's q)
             s.praise_heard[i] = 0
             ad = p.ad_rate * review_sales
-            if s.attitude[i] != 0.0:
-                ad *= np.exp(p.intent_sensitivity * s.attitude[i])
+            referral = p.referral_rate * heard_pos
+            a = s.attitude[i]
             u = uniform(k.acquisition, i, 0)
-            if u < ad + p.referral_rate * heard_pos:
+            # exp(intent x attitude) <= 1 when attitude <= 0: most prospects are decided
+            # without computing it
+            if a > 0.0 or u < ad + referral:
+                ad *= np.exp(p.intent_sensitivity * a)
+            if u < ad + referral:
                 if u >= ad:
                     tally[B_REFERRALS] += 1
                 s.expectation[i] = min(10.0, max(0.0, s.expectation[i] + review_expectation))

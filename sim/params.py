@@ -71,6 +71,14 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class FlagOrAuto:
+    def check(self, key: str, value: Any) -> bool | str:
+        if not isinstance(value, bool) and value != "auto":
+            raise ConfigError(f"{key} must be true, false or auto; got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
 class SubsetOf:
     """A list drawn from a fixed set of strings."""
 
@@ -232,7 +240,7 @@ SCHEMA: dict[str, Any] = {
         "one_off_cost": POSITIVE,  # up-front cost; the daily cost is money.cx_investment_per_day
     },
     "output": {
-        "plots": Flag(),
+        "plots": FlagOrAuto(),
         "formats": SubsetOf(("parquet", "csv")),
     },
 }

@@ -49,7 +49,7 @@ def test_the_shipped_default_config_is_valid(default_cfg):
             1.5,
             r"acquisition.ad_rate_per_day must be in \[0, 1\]",
         ),
-        (("output", "plots"), "yes", r"output.plots must be true or false; got 'yes'"),
+        (("output", "plots"), "yes", r"output.plots must be true, false or auto; got 'yes'"),
         (
             ("output", "formats"),
             ["xlsx"],
