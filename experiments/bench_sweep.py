@@ -63,7 +63,10 @@ def main() -> None:
             "wall, parquet tables only (output.plots=false output.formats=[parquet])",
             f"{full:.1f} s",
         ),
-        ("wall, default outputs (parquet and csv per run; plots only for the sweep)", f"{default_outputs:.1f} s"),
+        (
+            "wall, default outputs (parquet and csv per run; plots only for the sweep)",
+            f"{default_outputs:.1f} s",
+        ),
         ("fixed start-up of a sweep (1 run of 1 day, 10 people)", f"{one:.1f} s"),
         (
             f"start-up cost per run (a sweep of {runs} runs of 1 day, 10 people)",

@@ -1,6 +1,26 @@
-"""Small configs for tests that need a model reduced to a classical one."""
+"""Small configs for tests that need a model reduced to a classical one, and a way to run
+the package's commands."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from sim.params import PILLARS
+
+
+def run_command(name: str, *args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    """Run one of the package's commands (cxsim, cxsim-compare) from this environment."""
+    exe = Path(sys.executable).parent / name
+    return subprocess.run(
+        [str(exe), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MPLBACKEND": "Agg", "RAY_USAGE_STATS_ENABLED": "0"},
+        **kwargs,
+    )
 
 
 def one_touchpoint_journey(

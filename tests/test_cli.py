@@ -1,29 +1,20 @@
 """The `cxsim` command: a Hydra app that writes tables, summary.json and plots."""
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from sim.results import __doc__ as DAILY_DOC
+from tests.builders import run_command
 
 SMALL = ["population.customers=500", "population.prospects=500", "days=40"]
 
 
 def cxsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).parent / "cxsim"
-    return subprocess.run(
-        [str(exe), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-    )
+    return run_command("cxsim", *args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,6 @@
 """What-if scenarios and paired comparisons (sim/scenarios.py, sim/compare.py, cxsim-compare)."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ from sim.errors import ConfigError
 from sim.kpis import KPIS
 from sim.scenarios import SCENARIO_DIR, Scenario, available_scenarios, check_config
 from sim.simulation import Simulation
+from tests.builders import run_command
 
 SMALL = ["population.customers=2000", "population.prospects=1000", "days=120"]
 REQUIRED = (
@@ -197,15 +196,7 @@ def test_bad_input_stops_the_comparison_before_any_run(kwargs, message):
 
 
 def cxsim_compare(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).parent / "cxsim-compare"
-    return subprocess.run(
-        [str(exe), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-    )
+    return run_command("cxsim-compare", *args, cwd=cwd)
 
 
 def test_cxsim_compare_writes_tables_plots_and_a_summary(tmp_path):

@@ -1,7 +1,6 @@
 """Sweeps with `cxsim --multirun`: one table per sweep, any launcher, failures and resumption."""
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -18,6 +17,7 @@ from sim.compare import compare, compare_sweep
 from sim.kpis import KPIS
 from sim.simulation import Simulation
 from sim.sweep import gather
+from tests.builders import run_command
 
 SMALL = ["population.customers=500", "population.prospects=500", "days=40", "output.plots=false"]
 SWEEP = [*SMALL, "churn.switching_cost=0,0.5", "replication=range(3)"]  # 6 jobs
@@ -25,16 +25,7 @@ FIRST_HALF = [*SMALL, "churn.switching_cost=0", "replication=range(3)"]  # its j
 
 
 def cxsim(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).parent / "cxsim"
-    return subprocess.run(
-        [str(exe), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "MPLBACKEND": "Agg", "RAY_USAGE_STATS_ENABLED": "0"},
-        **kwargs,
-    )
+    return run_command("cxsim", *args, cwd=cwd, **kwargs)
 
 
 def sweep_table(sweep_dir: Path) -> pd.DataFrame:
