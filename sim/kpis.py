@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.results import projected_clv
+
 # name -> meaning; the figures a comparison reports differences of, in this order
 KPIS: dict[str, str] = {
     "retention": "12-month retention of the day-0 customer base (share; N-day for shorter runs)",
@@ -35,11 +37,8 @@ def scenario_cost(cfg: Mapping[str, Any]) -> float:
 
 
 def overall_clv(segments: pd.DataFrame, gross_margin: float, annual_discount_rate: float) -> float:
-    """Projected CLV over all segments: m (1 + r) / (r + c) with m and c pooled over customer-days.
-
-    The same closed form as the segment table's projected_clv (sim/results.py), with the
-    daily margin m and the daily churn rate c of the whole base.
-    """
+    """Projected CLV over all segments: sim.results.projected_clv with the daily margin and
+    the daily churn rate pooled over the whole base's customer-days."""
     days = float(segments.customer_days.sum())
     if days <= 0:
         return float("nan")
@@ -47,8 +46,7 @@ def overall_clv(segments: pd.DataFrame, gross_margin: float, annual_discount_rat
     margin = (
         gross_margin * float(segments.revenue.sum()) - float(segments.cost_to_serve.sum())
     ) / days
-    r = (1.0 + annual_discount_rate) ** (1.0 / 365.0) - 1.0
-    return margin * (1.0 + r) / (r + churned / days)
+    return projected_clv(margin, churned / days, annual_discount_rate)
 
 
 def run_kpis(summary: Mapping[str, Any], segments: pd.DataFrame) -> dict[str, float]:

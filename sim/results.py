@@ -335,17 +335,24 @@ def cohort_table(d: Daily, days_run: int) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def projected_clv(margin_per_day, daily_churn_rate, annual_discount_rate: float):
+    """Closed-form CLV for constant churn c: m (1 + r) / (r + c), r the daily discount rate.
+
+    Convention: a customer active on day t earns the day's margin m, then may churn at
+    the end of the day (tests/test_classical.py). Works on numbers and arrays.
+    """
+    r = (1.0 + annual_discount_rate) ** (1.0 / 365.0) - 1.0
+    return margin_per_day * (1.0 + r) / (r + daily_churn_rate)
+
+
 def segment_table(
     d: Daily, names: tuple[str, ...], gross_margin: float, annual_discount_rate: float
 ) -> pd.DataFrame:
     """Revenue, churn and customer lifetime value by segment.
 
-    Projected CLV is the closed form for constant churn, m (1 + r) / (r + c): m the daily
-    margin per active customer-day (gross margin minus cost to serve), c the observed
-    daily churn rate and r the daily discount rate; revenue is counted on the day it
-    happens, before that day's churn (the convention of tests/test_classical.py).
+    Projected CLV is projected_clv with m the daily margin per active customer-day (gross
+    margin minus cost to serve) and c the observed daily churn rate.
     """
-    r = (1.0 + annual_discount_rate) ** (1.0 / 365.0) - 1.0
     active_days = d.segment_active.sum(axis=0) + d.segment_churned.sum(axis=0)
     revenue = d.segment_revenue.sum(axis=0)
     cost = d.segment_cost.sum(axis=0)
@@ -359,7 +366,7 @@ def segment_table(
             "cost_to_serve": cost,
             "daily_churn_rate": churn_rate,
             "margin_per_customer_day": margin_per_day,
-            "projected_clv": margin_per_day * (1.0 + r) / (r + churn_rate),
+            "projected_clv": projected_clv(margin_per_day, churn_rate, annual_discount_rate),
         }
     )
 
