@@ -325,6 +325,6 @@ def service_centre_figure(result: "Result") -> Figure:
     level.set_ylim(0, 105)
     level.set_ylabel("% (7-day mean)")
     level.set_xlabel("day")
-    level.legend(fontsize=8, loc="lower left")
+    level.legend(fontsize=8, loc="center left")  # between service level (high) and occupancy
     level.grid(alpha=0.3)
     return fig
