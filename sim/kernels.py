@@ -410,6 +410,8 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
     return n_talkers
 
 
+# The serial and parallel block loops are two functions, not one compiled twice: numba's
+# on-disk cache keeps one build per function, and would hand one mode the other's code.
 @njit(cache=True, parallel=True)
 def _live_blocks_parallel(day, s, p, j, k, quality_shift, tally, tp_tally, seg_tally,
                           cohort_tally, churn_tally, talkers, n_talkers):

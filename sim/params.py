@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.errors import ConfigError
+from sim.word_of_mouth import MAX_CONTACTS
 
 PILLARS = ("integrity", "resolution", "expectations", "time_effort", "personalisation", "empathy")
 
@@ -201,8 +202,8 @@ SCHEMA: dict[str, Any] = {
     },
     "word_of_mouth": {
         "name": OptionalText(),
-        "positive_contacts": Num(0, 1000, integer=True),
-        "negative_contacts": Num(0, 1000, integer=True),
+        "positive_contacts": Num(0, MAX_CONTACTS, integer=True),
+        "negative_contacts": Num(0, MAX_CONTACTS, integer=True),
         "positive_threshold": Num(-10.0, 10.0),
         "negative_threshold": Num(-10.0, 10.0),
         "attitude_per_message": Num(0.0, 10.0),

@@ -212,7 +212,3 @@ class SupportCalls:
             self.hourly.append(result.hourly.reset_index().assign(day=day))
         return callers
 
-    def staffing_table(self) -> pd.DataFrame:
-        return pd.DataFrame({"hour": list(self.centre["staffing"]),
-                             "agents": list(self.centre["staffing"].values())})
-

@@ -21,7 +21,7 @@ from sim.rng import uniform
 
 # draws of the word_of_mouth stream per message: weak tie?, whom (graph), whom (market)
 DRAWS_PER_MESSAGE = 3
-MAX_CONTACTS = 1000  # MAX_DRAWS / DRAWS_PER_MESSAGE, rounded down to a round number
+MAX_CONTACTS = 1000  # the most a customer may tell: MAX_DRAWS / DRAWS_PER_MESSAGE, rounded down
 
 
 @njit(cache=True)
