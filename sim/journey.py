@@ -30,7 +30,12 @@ TOUCHPOINT_REQUIRED = {
     "price": Num(0.0),
     "next": None,  # checked below: it names other touchpoints
 }
-TOUCHPOINT_OPTIONAL = {"renewal": (Flag(), False)}
+TOUCHPOINT_OPTIONAL = {
+    "renewal": (Flag(), False),
+    # what the market delivers at this kind of touchpoint (0-10): the reference of the
+    # performance term and of customers' expectations; experience.market_norm when absent
+    "norm": (Num(0.0, 10.0), None),
+}
 
 JOURNEY_KEYS = {
     "name": None,
@@ -57,6 +62,7 @@ class Journey:
     complexity: np.ndarray
     price: np.ndarray
     renewal: np.ndarray  # bool
+    norm: np.ndarray  # market norm per touchpoint (0-10); NaN: experience.market_norm
     transition_cum: (
         np.ndarray
     )  # (touchpoints, touchpoints + 1) cumulative probabilities; last column is end
@@ -74,6 +80,16 @@ class Journey:
     def transition(self) -> np.ndarray:
         """Transition probabilities (touchpoints, touchpoints + 1), last column = end."""
         return np.diff(self.transition_cum, prepend=0.0, axis=1)
+
+    def visits_per_episode(self) -> np.ndarray:
+        """Expected visits to each touchpoint in one repeat episode: s (I - Q)^-1.
+
+        s is repeat_start and Q the transitions between touchpoints (an absorbing Markov
+        chain whose absorbing state is end).
+        """
+        q = self.transition[:, : self.n]
+        start = np.diff(self.repeat_start_cum, prepend=0.0)
+        return start @ np.linalg.inv(np.eye(self.n) - q)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "Journey":
@@ -125,6 +141,7 @@ class Journey:
             complexity=np.array([tp["complexity"] for tp in checked]),
             price=np.array([tp["price"] for tp in checked]),
             renewal=np.array([tp["renewal"] for tp in checked], dtype=bool),
+            norm=np.array([np.nan if tp["norm"] is None else tp["norm"] for tp in checked]),
             transition_cum=_cumulative(trans),
             start_cum=_cumulative(start),
             repeat_start_cum=_cumulative(repeat),
@@ -152,7 +169,8 @@ def _check_touchpoint(name: str, tp: Any) -> dict[str, Any]:
     except ConfigError as err:
         raise ConfigError(f"touchpoint {name!r}: {err}") from None
     for key, (rule, default) in TOUCHPOINT_OPTIONAL.items():
-        out[key] = rule.check(f"{prefix}.{key}", tp.get(key, default))
+        value = tp.get(key, default)
+        out[key] = default if value is None else rule.check(f"{prefix}.{key}", value)
     out["next"] = tp["next"]
     return out
 

@@ -20,10 +20,10 @@ import numpy as np
 from numba import njit, prange
 
 from sim.churn import daily_hazard
-from sim.experience import felt_value
+from sim.experience import adapted_expectation, felt_value
 from sim.memory import remembered
 from sim.population import ACTIVE, COHORT_DAYS, LAPSED, NO_TOUCHPOINT, PROSPECT
-from sim.rng import normal, uniform
+from sim.rng import normal, pick, uniform
 from sim.survey import (
     DETRACTOR_BELOW,
     PROMOTER_FROM,
@@ -46,7 +46,12 @@ class Params(NamedTuple):
     churn_at_renewal: bool
     alpha: float
     loss_aversion: float
+    performance_weight: float
+    performance_reference: float
+    tolerance_zone: float
+    tolerance_slope: float
     adaptation: float
+    anchoring: float
     delight_threshold: float
     pain_threshold: float
     memory_rule: int
@@ -61,7 +66,8 @@ class Params(NamedTuple):
     nps_per_unit: float
     survey_invite: float
     survey_base_logit: float
-    survey_bias: float
+    survey_slope: float
+    survey_curvature: float
     referral_rate: float
     intent_sensitivity: float
     wom_positive_contacts: int
@@ -69,6 +75,7 @@ class Params(NamedTuple):
     wom_positive_threshold: float
     wom_negative_threshold: float
     wom_attitude: float
+    wom_negative_weight: float
     wom_expectation: float
     weak_tie_share: float
     fully_mixed: bool
@@ -83,6 +90,8 @@ class JourneyArrays(NamedTuple):
     cost: np.ndarray
     price: np.ndarray
     renewal: np.ndarray
+    norm_offset: np.ndarray  # (touchpoints,) norm - experience.market_norm: shifts the anchor
+    attitude_baseline: np.ndarray  # (segments,) where an active customer's attitude fades to
     transition_cum: np.ndarray  # (touchpoints, touchpoints + 1), last column = end
     start_cum: np.ndarray
     repeat_start_cum: np.ndarray
@@ -112,15 +121,6 @@ class Network(NamedTuple):
 # Draw indices within a stream, per person and day. Fixed numbers, so that adding a
 # draw to one mechanism never shifts the draws of another.
 J_START, J_GAP, J_NEXT = 0, 1, 2
-
-
-@njit(cache=True, inline="always")
-def _pick(cum, u):
-    """Index of the first cumulative probability above u."""
-    j = 0
-    while u >= cum[j]:
-        j += 1
-    return j
 
 
 @njit(cache=True, inline="always")
@@ -182,6 +182,9 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 if u >= ad:
                     tally[B_REFERRALS] += 1
                 s.expectation[i] = min(10.0, max(0.0, s.expectation[i] + review_expectation))
+                for tp in range(j.norm_offset.shape[0]):
+                    s.tp_expectation[i, tp] = min(10.0, max(0.0, s.expectation[i]
+                                                             + j.norm_offset[tp]))
                 s.status[i] = ACTIVE
                 s.acquired_day[i] = day
                 if s.cohort[i] < 0:
@@ -191,7 +194,7 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 s.cost[i] += p.cost_per_acquisition
                 tally[B_NEW] += 1
                 tally[B_COST_ACQUISITION] += p.cost_per_acquisition
-                _begin_episode(s, i, _pick(j.start_cum, uniform(k.journey, i, J_START)))
+                _begin_episode(s, i, pick(j.start_cum, uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
         elif status == LAPSED:
             if uniform(k.winback, i, 0) < p.winback_rate:
@@ -201,14 +204,14 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 s.cost[i] += p.winback_cost
                 tally[B_WON_BACK] += 1
                 tally[B_COST_ACQUISITION] += p.winback_cost
-                _begin_episode(s, i, _pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
+                _begin_episode(s, i, pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
         elif s.touchpoint[i] == NO_TOUCHPOINT and 0 <= s.callback_day[i] <= day:
             # an unresolved issue: the customer calls support again
             _begin_episode(s, i, p.callback_touchpoint)
             s.callback_day[i] = -1
         elif s.touchpoint[i] == NO_TOUCHPOINT and s.next_episode_day[i] <= day:
-            _begin_episode(s, i, _pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
+            _begin_episode(s, i, pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
             if p.fixed_interval:
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
 
@@ -269,27 +272,33 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
     n_tp = j.weight.shape[0]
     n_talkers = 0
     for i in range(lo, hi):
-        if s.status[i] != ACTIVE:
-            s.attitude[i] *= p.fade
-            if s.status[i] == PROSPECT:
-                tally[L_PROSPECTS] += 1
-            else:
-                tally[L_LAPSED] += 1
+        if s.status[i] == PROSPECT:
+            s.attitude[i] *= p.fade  # what a prospect heard fades toward indifference
+            tally[L_PROSPECTS] += 1
             continue
-        a = s.attitude[i] * p.fade
+        if s.status[i] == LAPSED:  # a lost customer keeps the attitude they left with
+            tally[L_LAPSED] += 1
+            continue
         seg = s.segment[i]
+        base = j.attitude_baseline[seg]
+        a = base + (s.attitude[i] - base) * p.fade
         tp = s.touchpoint[i]
         renewal_today = False
         if tp >= 0:
-            # Experience: perceived quality against expectation, felt by prospect theory.
+            # Experience: performance against the reference, plus disconfirmation of
+            # this touchpoint's expectation (zone of tolerance, prospect theory beyond it).
             q = (
                 j.perceived_mean[seg, tp]
                 + j.perceived_sd[seg, tp] * normal(k.experience, i, 0)
                 + quality_shift[i]
             )
-            v = felt_value(q - s.expectation[i], p.alpha, p.loss_aversion)
+            e = s.tp_expectation[i, tp]
+            v = felt_value(q, e, p.performance_reference, p.performance_weight, p.tolerance_zone,
+                           p.tolerance_slope, p.alpha, p.loss_aversion)
             m = j.weight[tp] * v
-            s.expectation[i] += p.adaptation * (q - s.expectation[i])
+            s.tp_expectation[i, tp] = adapted_expectation(
+                e, q, s.expectation[i] + j.norm_offset[tp], p.adaptation, p.anchoring)
+            tally[L_EXPECTATION] += e
             # Memory within the episode: running peak, end, sum and worst moment.
             if abs(m) > abs(s.episode_peak[i]):
                 s.episode_peak[i] = m
@@ -318,7 +327,7 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
                 seg_tally[SEG_REVENUE, seg] += r
             renewal_today = j.renewal[tp]
             # Next touchpoint, or the end of the episode.
-            nxt = _pick(j.transition_cum[tp], uniform(k.journey, i, J_NEXT))
+            nxt = pick(j.transition_cum[tp], uniform(k.journey, i, J_NEXT))
             if nxt == n_tp:
                 score = remembered(
                     s.episode_peak[i],
@@ -342,7 +351,7 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
                 if uniform(k.survey, i, 0) < p.survey_invite:
                     tally[L_INVITED] += 1
                     if uniform(k.survey, i, 1) < response_probability(
-                        a, p.survey_base_logit, p.survey_bias
+                        a, p.survey_base_logit, p.survey_slope, p.survey_curvature
                     ):
                         tally[L_RESPONSES] += 1
                         ans = nps_answer(a, p.nps_at_neutral, p.nps_per_unit, s.nps_offset[i])
@@ -403,7 +412,6 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
         seg_tally[SEG_ACTIVE, seg] += 1
         cohort_tally[c, s.first_day[i] - _cohort_start(c)] += 1
         tally[L_ATTITUDE] += a
-        tally[L_EXPECTATION] += s.expectation[i]
         x = nps_propensity(a, p.nps_at_neutral, p.nps_per_unit, s.nps_offset[i])
         tally[L_PROMOTERS] += x >= PROMOTER_FROM  # branch-free: the category is unpredictable
         tally[L_DETRACTORS] += x < DETRACTOR_BELOW
@@ -529,7 +537,7 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers, parallel)
 def _hear(t, positive, day, s, p):
     """Person t hears a message; returns 1 if it is the first they hear today."""
     sign = 1.0 if positive else -1.0
-    s.attitude[t] += sign * p.wom_attitude
+    s.attitude[t] += p.wom_attitude if positive else -p.wom_negative_weight * p.wom_attitude
     if s.status[t] == PROSPECT:
         s.expectation[t] = min(10.0, max(0.0, s.expectation[t] + sign * p.wom_expectation))
         if positive:

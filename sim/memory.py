@@ -3,14 +3,18 @@
 Within an episode people remember by the peak-end rule (Kahneman, Fredrickson,
 Schreiber & Redelmeier 1993): the remembered value is about the mean of the most
 intense moment and the last one, not the sum or the average. Across episodes,
-attitude is an exponentially weighted memory of remembered episodes that fades
-towards neutral with a half-life in days.
+attitude is an exponentially weighted memory of remembered episodes. Between episodes
+it fades, with a half-life in days, toward the customer's own baseline: the attitude the
+business's typical performance would leave (attitude_baseline), not toward a fixed 0.
 """
 
 from collections.abc import Sequence
 
 import numpy as np
 from numba import njit
+
+from sim.experience import felt_value
+from sim.rng import normal, pick, uniform
 
 RULES = ("peak_end", "mean", "sum")
 PEAK_END, MEAN, SUM = 0, 1, 2
@@ -39,5 +43,56 @@ def remember_episode(moments: Sequence[float], rule: str = "peak_end") -> float:
 
 
 def daily_fade(half_life_days: float) -> float:
-    """Factor by which attitude moves towards neutral each day."""
+    """Share of the distance to the baseline that attitude keeps each day."""
     return 0.5 ** (1.0 / half_life_days)
+
+
+BASELINE_EPISODES = 4096  # simulated episodes per segment for attitude_baseline
+_BASELINE_KEY = np.uint64(0x6A09E667F3BCC908)  # a fixed stream: the baseline is a property of
+# the config, the same for every seed and replication
+MAX_EPISODE_VISITS = 1000
+
+
+@njit(cache=True)
+def _mean_remembered(mean, sd, expected, weight, transition_cum, repeat_start_cum, rule,
+                     reference, performance_weight, zone, zone_slope, alpha, loss_aversion):
+    n_tp = weight.shape[0]
+    total = 0.0
+    for n in range(BASELINE_EPISODES):
+        tp = pick(repeat_start_cum, uniform(_BASELINE_KEY, n, 0))
+        peak = last = acc = 0.0
+        count = 0
+        while count < MAX_EPISODE_VISITS:
+            q = mean[tp] + sd[tp] * normal(_BASELINE_KEY, n, 3 * count + 1)
+            m = weight[tp] * felt_value(q, expected[tp], reference, performance_weight, zone,
+                                        zone_slope, alpha, loss_aversion)
+            if abs(m) > abs(peak):
+                peak = m
+            last = m
+            acc += m
+            count += 1
+            tp = pick(transition_cum[tp], uniform(_BASELINE_KEY, n, 3 * count))
+            if tp == n_tp:
+                break
+        total += remembered(peak, last, acc, count, rule)
+    return total / BASELINE_EPISODES
+
+
+def attitude_baseline(mean: np.ndarray, sd: np.ndarray, expected: np.ndarray, journey,
+                      rule: str, experience: dict) -> np.ndarray:
+    """Attitude the business's typical performance leaves, one value per segment.
+
+    The mean remembered value of a repeat episode, for customers whose expectations have
+    settled (expected: segments x touchpoints), over BASELINE_EPISODES simulated
+    episodes with the journey's paths and the visit-to-visit spread of quality (mean, sd:
+    segments x touchpoints). Attitude, which moves toward each remembered episode, settles
+    around it; between episodes it fades toward it.
+    """
+    e = experience
+    return np.array([
+        _mean_remembered(mean[g], sd[g], expected[g], journey.weight, journey.transition_cum,
+                         journey.repeat_start_cum, RULES.index(rule), e["performance_reference"],
+                         e["performance_weight"], e["tolerance_zone"], e["tolerance_slope"],
+                         e["alpha"], e["loss_aversion"])
+        for g in range(mean.shape[0])
+    ])

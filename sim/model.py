@@ -7,15 +7,17 @@ The day loop, in the order the code runs (MODEL.md section 2):
    today at journey.start.
 2. Journey: active customers due for an episode begin one at journey.repeat_start.
    Everybody in an episode is at today's touchpoint.
-3. Experience: each visit is perceived (segment pillar weights, complexity, noise),
-   compared with the customer's expectation and felt by prospect theory; the
-   expectation adapts. Cost to serve and revenue of the visit are booked.
+3. Experience: each visit is perceived (segment pillar weights, complexity, noise) and
+   felt as performance (against the scale's midpoint) plus disconfirmation of the
+   customer's expectation for that touchpoint (zone of tolerance, prospect theory beyond
+   it); the expectation adapts, anchored. Cost to serve and revenue of the visit are booked.
 4. Memory: the episode's peak and end are updated; the next touchpoint is drawn, and
    an episode that reaches `end` is remembered (peak-end) into attitude; finished
    episodes may be followed by a survey.
 5. Churn: a daily hazard from attitude, switching cost and loyalty (or, for
    subscriptions, the hazard accumulated since the last renewal, applied there).
-6. Record: attitude fades towards neutral; daily figures are written by index.
+6. Record: attitude fades towards the customer's baseline (before the day's experience);
+   daily figures are written by index.
 7. Word of mouth: customers whose episode ended delighted or pained tell their contacts,
    in order of person id; hearers' attitudes (and prospects' expectations) shift tonight.
 
@@ -31,11 +33,11 @@ import numpy as np
 
 from sim.agents import Customer
 from sim.churn import logit
-from sim.experience import perceived_quality
+from sim.experience import perceived_quality, settled_expectation
 from sim.journey import Journey
 from sim.kernels import JourneyArrays, Keys, Params, begin_day, live_day
 from sim.kernels import Network as KernelNetwork
-from sim.memory import RULES, daily_fade
+from sim.memory import RULES, attitude_baseline, daily_fade
 from sim.network import Network, build_network
 from sim.params import PILLARS, validate
 from sim.population import COHORT_DAYS, initial_state
@@ -78,6 +80,15 @@ class CXModel(mesa.Model):
         if self.support is not None:
             cost[self.support.touchpoint] = 0.0  # the agents' hourly cost carries it instead
         daily_discount = (1.0 + c["money"]["annual_discount_rate"]) ** (1.0 / 365.0)
+        exp = c["experience"]
+        norm = np.where(np.isnan(j.norm), exp["market_norm"], j.norm)
+        norm_offset = norm - exp["market_norm"]
+        seg_expectation = np.array([s["expectation"] for s in segs])
+        anchor = np.clip(seg_expectation[:, None] + norm_offset[None, :], 0.0, 10.0)
+        settled = settled_expectation(mean, anchor, exp["expectation_adaptation"],
+                                      exp["expectation_anchoring"])
+        baseline = attitude_baseline(mean, sd, settled, j, c["memory"]["rule"], exp)
+        adapt_total = exp["expectation_adaptation"] + exp["expectation_anchoring"]
         self.arrays = JourneyArrays(
             perceived_mean=mean,
             perceived_sd=sd,
@@ -85,6 +96,8 @@ class CXModel(mesa.Model):
             cost=cost,
             price=j.price,
             renewal=j.renewal,
+            norm_offset=norm_offset,
+            attitude_baseline=baseline,
             transition_cum=j.transition_cum,
             start_cum=j.start_cum,
             repeat_start_cum=j.repeat_start_cum,
@@ -103,6 +116,10 @@ class CXModel(mesa.Model):
             c["nps"],
             j.episode_interval_days,
             j.fixed_interval,
+            norm_offset,
+            mean,
+            exp["expectation_adaptation"] / adapt_total if adapt_total > 0 else 0.0,
+            baseline,
         )
         cohorts = 2 + self.days // COHORT_DAYS
         self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts)
@@ -198,7 +215,12 @@ def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> P
         churn_at_renewal=j.churn_at_renewal,
         alpha=exp["alpha"],
         loss_aversion=exp["loss_aversion"],
+        performance_weight=exp["performance_weight"],
+        performance_reference=exp["performance_reference"],
+        tolerance_zone=exp["tolerance_zone"],
+        tolerance_slope=exp["tolerance_slope"],
         adaptation=exp["expectation_adaptation"],
+        anchoring=exp["expectation_anchoring"],
         delight_threshold=exp["delight_threshold"],
         pain_threshold=exp["pain_threshold"],
         memory_rule=RULES.index(mem["rule"]),
@@ -213,7 +235,8 @@ def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> P
         nps_per_unit=c["nps"]["per_attitude_unit"],
         survey_invite=surv["invite_share"],
         survey_base_logit=logit(surv["response_rate_at_neutral"]),
-        survey_bias=surv["nonresponse_bias"],
+        survey_slope=surv["response_slope"],
+        survey_curvature=surv["response_curvature"],
         referral_rate=c["acquisition"]["referral_rate"],
         intent_sensitivity=c["acquisition"]["intent_sensitivity"],
         wom_positive_contacts=wom["positive_contacts"],
@@ -221,6 +244,7 @@ def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> P
         wom_positive_threshold=wom["positive_threshold"],
         wom_negative_threshold=wom["negative_threshold"],
         wom_attitude=wom["attitude_per_message"],
+        wom_negative_weight=wom["negative_message_weight"],
         wom_expectation=wom["expectation_per_message"],
         weak_tie_share=1.0 if c["network"]["kind"] == "fully_mixed" else wom["weak_tie_share"],
         fully_mixed=c["network"]["kind"] == "fully_mixed",

@@ -166,9 +166,15 @@ SCHEMA: dict[str, Any] = {
     "experience": {
         "alpha": Num(0.01, 1.0),
         "loss_aversion": Num(0.0, 10.0),
+        "performance_weight": Num(0.0, 10.0),
+        "performance_reference": Num(0.0, 10.0),
+        "market_norm": Num(0.0, 10.0),
+        "tolerance_zone": Num(0.0, 10.0),
+        "tolerance_slope": Num(0.0, 10.0),
         "perception_noise_sd": Num(0.0, 5.0),
         "complexity_penalty": Num(0.0, 10.0),
         "expectation_adaptation": PROB,
+        "expectation_anchoring": PROB,
         "delight_threshold": Num(0.0, 10.0),
         "pain_threshold": Num(-10.0, 0.0),
     },
@@ -176,7 +182,6 @@ SCHEMA: dict[str, Any] = {
         "rule": Choice(("peak_end", "mean", "sum")),
         "episode_weight": PROB,
         "half_life_days": Num(0.0, low_open=True),
-        "initial_attitude": Num(-10.0, 10.0),
         "initial_attitude_sd": Num(0.0, 10.0),
     },
     "churn": {
@@ -207,6 +212,7 @@ SCHEMA: dict[str, Any] = {
         "positive_threshold": Num(-10.0, 10.0),
         "negative_threshold": Num(-10.0, 10.0),
         "attitude_per_message": Num(0.0, 10.0),
+        "negative_message_weight": Num(0.0, 100.0),
         "expectation_per_message": Num(0.0, 10.0),
         "weak_tie_share": PROB,
     },
@@ -232,7 +238,8 @@ SCHEMA: dict[str, Any] = {
     "survey": {
         "invite_share": PROB,
         "response_rate_at_neutral": Num(0.0001, 0.9999),
-        "nonresponse_bias": Num(-10.0, 10.0),
+        "response_slope": Num(-10.0, 10.0),
+        "response_curvature": Num(-10.0, 10.0),
     },
     "scenario": {  # set by configs/scenario/*.yaml (`scenario=NAME`); costs make ROI computable
         "name": Text(),
@@ -291,6 +298,13 @@ def validate(cfg: Mapping[str, Any]) -> dict[str, Any]:
     people = out["population"]["customers"] + out["population"]["prospects"]
     if people == 0:
         raise ConfigError("population: customers + prospects must be at least 1")
+    exp = out["experience"]
+    if exp["expectation_adaptation"] + exp["expectation_anchoring"] > 1.0:
+        raise ConfigError(
+            "experience.expectation_adaptation + experience.expectation_anchoring must be at "
+            f"most 1 (they share one step toward experience and anchor); got "
+            f"{exp['expectation_adaptation']:g} + {exp['expectation_anchoring']:g}"
+        )
     wom = out["word_of_mouth"]
     if wom["negative_threshold"] > wom["positive_threshold"]:
         raise ConfigError(

@@ -20,7 +20,8 @@ COHORT_DAYS = 30  # customers acquired in the same 30 days form a cohort; cohort
 class State(NamedTuple):
     status: np.ndarray  # int8: PROSPECT, ACTIVE, LAPSED
     segment: np.ndarray  # int8
-    expectation: np.ndarray  # 0-10
+    expectation: np.ndarray  # 0-10: the person's own standard (segment, reviews, word of mouth)
+    tp_expectation: np.ndarray  # float32 (people, touchpoints): expectation at each touchpoint
     attitude: np.ndarray  # felt-value units, 0 = neutral
     touchpoint: np.ndarray  # int16: touchpoint visited today, NO_TOUCHPOINT outside episodes
     next_episode_day: np.ndarray  # int32: day the next episode begins
@@ -60,8 +61,19 @@ def initial_state(
     nps: dict,
     journey_interval_days: float,
     fixed_interval: bool,
+    norm_offset: np.ndarray,
+    mean_quality: np.ndarray,
+    experienced_share: float,
+    attitude_baseline: np.ndarray,
 ) -> State:
-    """Draw the day-0 market: an existing customer base followed by prospects."""
+    """Draw the day-0 market: an existing customer base followed by prospects.
+
+    The base starts where the model keeps it: each customer's expectation at a touchpoint
+    is settled between what the touchpoint delivers to their segment (mean_quality,
+    segments x touchpoints) and their anchor (their standard + norm_offset), in the share
+    experienced_share (sim.experience.settled_expectation); attitude is spread around the
+    segment's baseline (sim.memory.attitude_baseline). Prospects expect their anchor.
+    """
     rng = stream_generator(seed, "population", replication)
     n = customers + prospects
     shares = np.array([s["share"] for s in segments.values()])
@@ -74,8 +86,14 @@ def initial_state(
     status = np.full(n, PROSPECT, dtype=np.int8)
     status[:customers] = ACTIVE
     expectation = np.clip(seg_expect[seg] + seg_expect_sd[seg] * rng.standard_normal(n), 0, 10)
+    anchor = np.clip(expectation[:, None] + norm_offset[None, :], 0.0, 10.0)
+    tp_expectation = anchor.astype(np.float32)
+    tp_expectation[:customers] = (
+        experienced_share * mean_quality[seg[:customers]]
+        + (1.0 - experienced_share) * anchor[:customers]
+    )
     attitude = np.zeros(n)
-    attitude[:customers] = memory["initial_attitude"] + memory["initial_attitude_sd"] * (
+    attitude[:customers] = attitude_baseline[seg[:customers]] + memory["initial_attitude_sd"] * (
         rng.standard_normal(customers)
     )
     # spend varies within a segment: lognormal around the segment's multiplier, mean kept
@@ -92,6 +110,7 @@ def initial_state(
         status=status,
         segment=seg,
         expectation=expectation,
+        tp_expectation=tp_expectation,
         attitude=attitude,
         touchpoint=np.full(n, -1, dtype=np.int16),
         next_episode_day=first.astype(np.int32),

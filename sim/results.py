@@ -19,7 +19,7 @@ Daily columns (one row per day; money in the journey's currency):
 | profit | gross_margin - cost_service - cost_acquisition - cost_cx_investment |
 |  | - cost_service_centre |
 | mean_attitude | mean attitude of active customers (0 = neutral) |
-| mean_expectation | mean expectation of active customers (0-10) |
+| mean_expectation | mean expectation customers held at today's visits (0-10) |
 | promoters, passives, detractors | true NPS categories of all active customers |
 | nps | true NPS (-100..100) of all active customers |
 | visits | touchpoint visits today |
@@ -214,7 +214,7 @@ def daily_table(
             "cost_service_centre": agents,
             "profit": margin - d.cost_service - d.cost_acquisition - invest - agents,
             "mean_attitude": _share(d.attitude_sum, active),
-            "mean_expectation": _share(d.expectation_sum, active),
+            "mean_expectation": _share(d.expectation_sum, d.tp_visits.sum(axis=1)),
             "promoters": d.promoters,
             "passives": passives,
             "detractors": d.detractors,
@@ -346,16 +346,24 @@ def projected_clv(margin_per_day, daily_churn_rate, annual_discount_rate: float)
 
 
 def segment_table(
-    d: Daily, names: tuple[str, ...], gross_margin: float, annual_discount_rate: float
+    d: Daily,
+    names: tuple[str, ...],
+    gross_margin: float,
+    annual_discount_rate: float,
+    agent_cost: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Revenue, churn and customer lifetime value by segment.
 
     Projected CLV is projected_clv with m the daily margin per active customer-day (gross
-    margin minus cost to serve) and c the observed daily churn rate.
+    margin minus every cost to serve: touchpoint visits and, when a service centre runs,
+    its agents' pay, apportioned to segments by their calls) and c the observed daily
+    churn rate. Acquisition cost is not in it: compare CLV with the cost of acquiring.
     """
     active_days = d.segment_active.sum(axis=0) + d.segment_churned.sum(axis=0)
     revenue = d.segment_revenue.sum(axis=0)
     cost = d.segment_cost.sum(axis=0)
+    if agent_cost is not None:
+        cost = cost + agent_cost
     churn_rate = _share(d.segment_churned.sum(axis=0), active_days)
     margin_per_day = _share(revenue * gross_margin - cost, active_days)
     return pd.DataFrame(
@@ -371,31 +379,81 @@ def segment_table(
     )
 
 
-def summary_figures(daily: pd.DataFrame, cohorts: pd.DataFrame) -> dict[str, float]:
-    """Headline figures of a run, the ones a strategist reads first."""
+def customer_retention_rate(daily: pd.DataFrame, start_customers: int, days: int) -> float:
+    """Customer retention rate over days [0, days): (E - N) / S.
+
+    S: customers at the start, E: customers at the end, N: customers gained during the
+    period (new and won back). Counts every customer, whenever acquired, so a better
+    experience for new customers shows here too (the day-0 base alone would hide it).
+    """
+    if start_customers <= 0:
+        return float("nan")
+    period = daily.iloc[:days]
+    gained = float(period.new.sum() + period.won_back.sum())
+    return (float(period.active.iloc[-1]) - gained) / start_customers
+
+
+def new_customer_retention(cohorts: pd.DataFrame, age_days: int) -> float:
+    """Share of customers acquired during the run still active `age_days` after joining,
+    over every cohort whose members reached that age (NaN if none did)."""
+    at_age = cohorts[(cohorts.cohort > 0) & (cohorts.age_days == age_days)]
+    size = float(at_age["size"].sum())
+    return float(at_age.active.sum()) / size if size > 0 else float("nan")
+
+
+def monthly_churn_rate(daily: pd.DataFrame) -> float:
+    """Churn over 30 days at the run's daily rate (churned per customer-day at risk)."""
+    at_risk = float(daily.active.sum() + daily.churned.sum())
+    if at_risk <= 0:
+        return float("nan")
+    return 1.0 - (1.0 - float(daily.churned.sum()) / at_risk) ** 30
+
+
+def summary_figures(
+    daily: pd.DataFrame, cohorts: pd.DataFrame, customers: pd.DataFrame, start_customers: int
+) -> dict[str, float]:
+    """Headline figures of a run, the ones a strategist reads first (README, "KPIs")."""
     last = daily.iloc[-1]
     base = cohorts[cohorts.cohort == 0]
     horizon = min(365, len(daily))
     recent = daily.iloc[-90:]
     responses = float(recent.survey_responses.sum())
+    episodes = float(daily.episodes.sum())
+    ever = customers[customers.cohort >= 0]  # everybody who was a customer during the run
+    sent_negative = float(daily.wom_negative.sum())
     return {
         "active_customers": int(last.active),
         "retention_days": horizon,
-        "retention": float(base.retention.iloc[horizon - 1]) if len(base) else float("nan"),
+        "retention": customer_retention_rate(daily, start_customers, horizon),
+        "base_retention": float(base.retention.iloc[horizon - 1]) if len(base) else float("nan"),
+        "new_retention_90d": new_customer_retention(cohorts, 90),
+        "new_retention_180d": new_customer_retention(cohorts, 180),
+        "churn_rate_monthly": monthly_churn_rate(daily),
         "revenue": float(daily.revenue.sum()),
         "profit": float(daily.profit.sum()),
         "nps": float(last.nps),
+        "nps_ever": nps(
+            float((ever.nps_answer >= 9).sum()), float((ever.nps_answer <= 6).sum()), len(ever)
+        ),
         "nps_survey_90d": nps(
             float(recent.survey_promoters.sum()), float(recent.survey_detractors.sum()), responses
         ),
-        "csat": float(recent.csat.mean()),
+        "csat": float((recent.csat * recent.episodes).sum() / recent.episodes.sum())
+        if recent.episodes.sum()
+        else float("nan"),
         "csat_survey_90d": float(recent.survey_satisfied.sum() / responses)
         if responses
+        else float("nan"),
+        "pained_episodes": float(daily.episodes_pained.sum()) / episodes
+        if episodes
         else float("nan"),
         "mean_attitude": float(last.mean_attitude),
         "new_customers": int(daily.new.sum()),
         "won_back": int(daily.won_back.sum()),
         "churned": int(daily.churned.sum()),
+        "wom_positive_to_negative": float(daily.wom_positive.sum()) / sent_negative
+        if sent_negative
+        else float("nan"),
     }
 
 
@@ -484,8 +542,13 @@ class Result:
         journey_map, per_day = touchpoint_tables(d, j.names, j.channel, j.cost, j.price)
         cohorts = cohort_table(d, model.day)
         segments = segment_table(
-            d, model.segment_names, money["gross_margin"], money["annual_discount_rate"]
+            d,
+            model.segment_names,
+            money["gross_margin"],
+            money["annual_discount_rate"],
+            None if support is None else support.agent_cost_by_segment(),
         )
+        customers = customer_table(model)
         summary = {
             "package": "cxsim",
             "version": version("cxsim"),
@@ -494,7 +557,7 @@ class Result:
             "days": model.day,
             "journey": j.name,
             "people": model.n_people,
-            **summary_figures(daily, cohorts),
+            **summary_figures(daily, cohorts, customers, cfg["population"]["customers"]),
             "clv_by_segment": dict(
                 zip(segments.segment, segments.projected_clv.round(2), strict=True)
             ),
@@ -503,7 +566,7 @@ class Result:
         }
         return cls(
             daily=daily,
-            customers=customer_table(model),
+            customers=customers,
             journey_map=journey_map,
             touchpoints_daily=per_day[per_day.day < model.day].reset_index(drop=True),
             cohorts=cohorts,

@@ -84,3 +84,12 @@ def normal(dkey, i, k):
     u1 = 1.0 - uniform(dkey, i, k)  # in (0, 1]: log is finite
     u2 = uniform(dkey, i, k + 1)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+@njit(cache=True, inline="always")
+def pick(cum, u):
+    """Index of the first cumulative probability above u (a draw from a distribution)."""
+    j = 0
+    while u >= cum[j]:
+        j += 1
+    return j

@@ -81,9 +81,7 @@ def expected_calls_per_day(journey: Journey, tp: int, customers: int, fcr: float
     or L - 1 + interval days (random gaps); a call resolves with probability fcr, so an
     issue takes 1/fcr calls.
     """
-    q = journey.transition[:, : journey.n]
-    start = np.diff(journey.repeat_start_cum, prepend=0.0)
-    visits = start @ np.linalg.inv(np.eye(journey.n) - q)
+    visits = journey.visits_per_episode()
     length = visits.sum()
     interval = journey.episode_interval_days
     cycle = max(interval, length) if journey.fixed_interval else length - 1 + interval
@@ -132,6 +130,15 @@ class SupportCalls:
     resolution_weight: np.ndarray
     monitors: dict[str, np.ndarray]
     hourly: list[pd.DataFrame]
+    segment_calls: np.ndarray  # calls made by each segment over the run
+
+    def agent_cost_by_segment(self) -> np.ndarray:
+        """The agents' pay over the run, apportioned to segments by their calls."""
+        total = float(np.nansum(self.monitors["agent_cost"]))
+        calls = self.segment_calls.sum()
+        if calls == 0:
+            return np.full(self.segment_calls.shape, total / self.segment_calls.size)
+        return total * self.segment_calls / calls
 
     @classmethod
     def from_config(
@@ -176,6 +183,7 @@ class SupportCalls:
             resolution_weight=pillar_weights[:, PILLARS.index("resolution")].copy(),
             monitors={m: np.full(days, np.nan) for m in MONITORS},
             hourly=[],
+            segment_calls=np.zeros(pillar_weights.shape[0]),
         )
 
     def serve(self, day: int, key: np.uint64, state, shift: np.ndarray) -> np.ndarray:
@@ -196,6 +204,7 @@ class SupportCalls:
             hourly=self.link["hourly"],
         )
         seg = state.segment[callers]
+        self.segment_calls += np.bincount(seg, minlength=self.segment_calls.size)
         effort = self.link["effort_per_minute_waited"] * result.wait_seconds / 60.0
         lost = ~result.answered
         loss = np.where(lost, self.link["abandon_resolution_loss"], 0.0) + np.where(

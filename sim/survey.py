@@ -2,8 +2,11 @@
 
 Every customer has a likelihood-to-recommend answer 0-10 (promoters 9-10, passives
 7-8, detractors 0-6; Reichheld 2003). The true NPS counts every active customer.
-A survey only hears those invited who choose to answer, and the dissatisfied answer
-more often, so the observed NPS and CSAT are biased and noisy, as in practice.
+A survey only hears those invited who choose to answer. The chance of answering is a
+logistic function of attitude, rising (slope > 0), falling (slope < 0) or U-shaped
+(curvature > 0): Mazor et al. (2002) found response rising with satisfaction, and
+online reviews come mostly from the very pleased and the very displeased (Hu, Pavlou &
+Zhang 2009). So the observed NPS and CSAT are biased and noisy, as in practice.
 """
 
 import math
@@ -41,9 +44,10 @@ def nps_answers(
 
 
 @njit(cache=True)
-def response_probability(attitude: float, base_logit: float, nonresponse_bias: float) -> float:
-    """Chance that an invited customer answers: higher when dissatisfied (bias > 0)."""
-    return 1.0 / (1.0 + math.exp(-(base_logit - nonresponse_bias * attitude)))
+def response_probability(attitude: float, base_logit: float, slope: float, curvature: float
+                         ) -> float:
+    """Chance that an invited customer answers: logit = base + slope a + curvature a^2."""
+    return 1.0 / (1.0 + math.exp(-(base_logit + slope * attitude + curvature * attitude**2)))
 
 
 def nps(promoters: float, detractors: float, total: float) -> float:

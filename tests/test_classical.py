@@ -96,11 +96,14 @@ def _attitude_after_one_episode(cfg, quality: float, rule: str = "peak_end") -> 
     cfg["journey"] = one_touchpoint_journey(quality=quality)
     cfg["service_centre"]["enabled"] = False
     cfg["segments"] = single_segment(expectation=7.0)
-    cfg["experience"].update(perception_noise_sd=0.0, expectation_adaptation=0.0)
-    cfg["memory"].update(initial_attitude=0.0, initial_attitude_sd=0.0, rule=rule)
+    # pure prospect-theory disconfirmation: no performance term, no zone, fixed expectations
+    cfg["experience"].update(perception_noise_sd=0.0, expectation_adaptation=0.0,
+                             expectation_anchoring=0.0, performance_weight=0.0, tolerance_zone=0.0)
+    cfg["memory"].update(initial_attitude_sd=0.0, rule=rule, half_life_days=1e15)
     cfg["churn"]["daily_hazard_at_neutral"] = 1e-9
     cfg["word_of_mouth"].update(positive_contacts=0, negative_contacts=0)
     model = CXModel(cfg)
+    model.state.attitude[0] = 0.0  # a customer starting neutral
     model.step()
     return float(model.state.attitude[0])
 

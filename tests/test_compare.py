@@ -77,11 +77,11 @@ def loyalty() -> tuple[Comparison, Comparison]:
 def test_a_scenario_that_changes_nothing_differs_by_exactly_zero():
     """Same random numbers and same config: every run is the same, to the last bit.
 
-    word_of_mouth_folk restates the default word-of-mouth rule; the ad-hoc scenario restates
-    a default value. Under common random numbers each difference is exactly 0.0.
+    word_of_mouth_evidence restates the default word-of-mouth rule; the ad-hoc scenario
+    restates a default value. Under common random numbers each difference is exactly 0.0.
     """
     cmp = compare(
-        ["word_of_mouth_folk", Scenario("restated", ("churn.switching_cost=0.0",))],
+        ["word_of_mouth_evidence", Scenario("restated", ("churn.switching_cost=0.0",))],
         replications=3,
         overrides=SMALL,
     )

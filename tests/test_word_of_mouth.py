@@ -120,18 +120,20 @@ def test_k_plus_and_k_minus_set_the_message_counts(cfg):
 
 def test_the_folk_rule_and_the_evidence_give_opposite_balances(cfg):
     """Folk 1:10 makes negative word of mouth dominate; the East, Hammond & Wright (2007)
-    preset makes positive messages outnumber negative ones."""
-    folk = Simulation(copy.deepcopy(cfg)).run().daily
-    cfg["word_of_mouth"] = load_config(["word_of_mouth=evidence"])["word_of_mouth"]
-    evidence = Simulation(cfg).run().daily
+    preset makes positive messages outnumber negative ones about 3:1 in volume (the default
+    market's ratio is 3.0 over a year; 2.4 to 3.6 allows for the small, short test market)."""
+    evidence = Simulation(copy.deepcopy(cfg)).run().daily
+    cfg["word_of_mouth"] = load_config(["word_of_mouth=folk"])["word_of_mouth"]
+    folk = Simulation(cfg).run().daily
     assert folk.wom_negative.sum() > 3 * folk.wom_positive.sum()
-    assert evidence.wom_positive.sum() > evidence.wom_negative.sum()
+    assert 2.4 < evidence.wom_positive.sum() / evidence.wom_negative.sum() < 3.6
     assert evidence.referrals.sum() > folk.referrals.sum()
 
 
 def test_negative_word_of_mouth_costs_customers(cfg):
     """Under common random numbers, switching word of mouth off changes attitudes only
     through the messages: silence keeps more customers than the 1:10 rule."""
+    cfg["word_of_mouth"] = load_config(["word_of_mouth=folk"])["word_of_mouth"]
     talk = Simulation(copy.deepcopy(cfg)).run().summary
     cfg["word_of_mouth"].update(positive_contacts=0, negative_contacts=0)
     silent = Simulation(cfg).run().summary
