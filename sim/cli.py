@@ -34,11 +34,13 @@ def format_summary(result: Result, folder: Path | None = None) -> str:
         f"cxsim {s['version']}: {s['journey']} journey, {pop['customers']:,} customers + "
         f"{pop['prospects']:,} prospects, {s['days']} days, seed {s['seed']}",
         f"  active customers at the end  {s['active_customers']:>12,}",
-        f"  {retention:<28} {100 * s['retention']:>11.1f}%  (of the day-0 base)",
+        f"  {retention:<28} {100 * s['retention']:>11.1f}%  (customer retention rate)",
+        f"  monthly churn                {100 * s['churn_rate_monthly']:>11.1f}%",
         f"  revenue                      {s['revenue']:>12,.0f}",
         f"  profit                       {s['profit']:>12,.0f}",
-        f"  NPS, true                    {s['nps']:>+12.1f}",
+        f"  NPS, true                    {s['nps']:>+12.1f}   (current customers)",
         f"  NPS, survey (last 90 days)   {s['nps_survey_90d']:>+12.1f}",
+        f"  CSAT, true (last 90 days)    {100 * s['csat']:>11.1f}%",
     ]
     if folder is not None:
         lines.append(f"  results: {folder}")

@@ -27,7 +27,7 @@ def _fmt(kpi: str, x: float, unit: bool = True) -> str:
     """A difference of one KPI, in the unit a strategist reads it in."""
     if not np.isfinite(x):
         return "n/a"
-    if kpi == "retention":
+    if kpi in ("retention", "new_retention"):
         return f"{100 * x:+.1f}{' points' if unit else ''}".replace("-", "\u2212")
     if kpi in ("revenue", "profit"):
         return _money(x)
@@ -90,12 +90,16 @@ def summary_text(cmp: "Comparison") -> str:
         for kpi in KPIS:
             diff, low, high = cmp.difference(name, kpi)
             label = {
-                "retention": "12-month retention"
+                "retention": "12-month customer retention"
                 if (days or 365) >= 365
-                else f"{days}-day retention",
+                else f"{days}-day customer retention",
+                "new_retention": "new customers' "
+                + ("180-day" if (days or 365) >= 365 else f"{max(1, (days or 2) // 2)}-day")
+                + " retention",
                 "revenue": "revenue",
                 "profit": "profit after the scenario's costs",
-                "nps": "NPS",
+                "nps": "NPS of current customers",
+                "nps_ever": "NPS of everybody who was a customer",
                 "clv": "CLV per customer",
             }[kpi]
             if diff == low == high == 0:
@@ -106,8 +110,38 @@ def summary_text(cmp: "Comparison") -> str:
                 f"- {label}: {_fmt(kpi, diff)} ({_fmt(kpi, low, False)} to "
                 f"{_fmt(kpi, high, False)}){note}"
             )
+        selection = _selection_note(cmp, name)
+        if selection:
+            lines += ["", selection]
         lines += ["", _verdict(cmp, name, extra_cost, horizon, runs)]
     return "\n".join(lines) + "\n"
+
+
+def _selection_note(cmp: "Comparison", name: str) -> str:
+    """Say so when who stays, not how people feel, drives the current customers' NPS.
+
+    The NPS of current customers counts only those who stayed; the NPS of everybody who
+    was a customer counts the leavers too. When the two disagree, a selection effect is at
+    work, and a strategist should read the second.
+    """
+    now, now_low, now_high = cmp.difference(name, "nps")
+    ever, ever_low, ever_high = cmp.difference(name, "nps_ever")
+    kept = cmp.difference(name, "retention")[0]
+    if _clear(now_low, now_high) and now < 0 and kept > 0 and ever > now_high:
+        return (
+            f"*Selection effect*: NPS of current customers falls ({_fmt('nps', now)}) because "
+            f"customers who would have left now stay, unhappy ones among them; among everybody "
+            f"who was a customer it changes by {_fmt('nps', ever)} ({_fmt('nps', ever_low, False)}"
+            f" to {_fmt('nps', ever_high, False)}), the figure to judge experience by."
+        )
+    if _clear(ever_low, ever_high) and ever < 0 and kept < 0 and now > ever_high:
+        return (
+            f"*Selection effect*: NPS of current customers changes by only {_fmt('nps', now)} "
+            f"because the customers it upsets leave and drop out of it; among everybody who was "
+            f"a customer it falls by {_fmt('nps', ever)} ({_fmt('nps', ever_low, False)} to "
+            f"{_fmt('nps', ever_high, False)})."
+        )
+    return ""
 
 
 def _verdict(cmp: "Comparison", name: str, extra_cost: float, horizon: str, runs: int) -> str:
@@ -180,13 +214,16 @@ def _tick(x: float, _pos: int) -> str:
 
 def differences_figure(cmp: "Comparison") -> Figure:
     kpis = [*KPIS, "roi"]
-    fig = Figure(figsize=(12, 1.2 + 0.5 * max(3, len(cmp.scenarios)) * 2), layout="constrained")
-    axes = fig.subplots(2, 3).ravel()
+    rows = -(-len(kpis) // 3)
+    fig = Figure(figsize=(12, 0.6 + 0.5 * max(3, len(cmp.scenarios)) * rows), layout="constrained")
+    axes = fig.subplots(rows, 3).ravel()
+    for ax in axes[len(kpis):]:
+        ax.set_axis_off()
     names = cmp.scenarios
     y = np.arange(len(names))[::-1]
-    scale = {"retention": 100.0, "roi": 100.0}
-    unit = {"retention": " (points)", "roi": " (%)"}
-    for i, (ax, kpi) in enumerate(zip(axes, kpis, strict=True)):
+    scale = {"retention": 100.0, "new_retention": 100.0, "roi": 100.0}
+    unit = {"retention": " (points)", "new_retention": " (points)", "roi": " (%)"}
+    for i, (ax, kpi) in enumerate(zip(axes, kpis, strict=False)):
         rows = [cmp.difference(n, kpi) for n in names]
         k = scale.get(kpi, 1.0)
         mid = np.array([r[0] for r in rows]) * k
@@ -199,13 +236,14 @@ def differences_figure(cmp: "Comparison") -> Figure:
         ax.set_yticks(y, [_title(n) for n in names] if i % 3 == 0 else [""] * len(y))
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.xaxis.set_major_formatter(FuncFormatter(_tick))
-        label = (
-            "profit after costs"
-            if kpi == "profit"
-            else kpi.upper()
-            if kpi in ("nps", "roi", "clv")
-            else kpi
-        )
+        label = {
+            "profit": "profit after costs",
+            "new_retention": "new customers' retention",
+            "nps": "NPS (current customers)",
+            "nps_ever": "NPS (all who were customers)",
+            "roi": "ROI",
+            "clv": "CLV",
+        }.get(kpi, kpi)
         ax.set_title(f"{label}{unit.get(kpi, '')}")
         ax.grid(axis="x", alpha=0.3)
     how = "paired runs, common random numbers" if cmp.paired else "independent runs"

@@ -12,7 +12,7 @@ from sim.params import SCHEMA, MapOf, Opaque
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 # config groups: `journey=subscription` picks configs/journey/subscription.yaml
-GROUPS = ("journey", "word_of_mouth")
+GROUPS = ("journey", "word_of_mouth", "market")
 
 
 def load_config(overrides: Sequence[str] = ()) -> dict[str, Any]:

@@ -13,21 +13,31 @@ from sim.results import projected_clv
 
 # name -> meaning; the figures a comparison reports differences of, in this order
 KPIS: dict[str, str] = {
-    "retention": "12-month retention of the day-0 customer base (share; N-day for shorter runs)",
+    "retention": "12-month customer retention rate (E - N) / S over every customer (share; "
+    "N-day for shorter runs)",
+    "new_retention": "retention of customers acquired during the run, 180 days after joining "
+    "(half the run for runs shorter than a year)",
     "revenue": "revenue over the run",
     "profit": "profit over the run after every cost, the scenario's daily and one-off ones too",
-    "nps": "true NPS of the active customers on the last day (-100..100)",
-    "clv": "projected customer lifetime value, all segments together (closed form, as in segments)",
+    "nps": "true NPS of the current customers on the last day (-100..100)",
+    "nps_ever": "true NPS of everybody who was a customer during the run, those who left too",
+    "clv": "projected customer lifetime value net of every cost to serve, agents included, all "
+    "segments together (closed form, as in segments)",
 }
 # further figures a sweep's table carries for each run
 DESCRIPTIVE = (
     "active_customers",
+    "base_retention",
+    "churn_rate_monthly",
     "nps_survey_90d",
     "csat",
+    "csat_survey_90d",
+    "pained_episodes",
     "mean_attitude",
     "new_customers",
     "won_back",
     "churned",
+    "wom_positive_to_negative",
 )
 
 
@@ -55,9 +65,11 @@ def run_kpis(summary: Mapping[str, Any], segments: pd.DataFrame) -> dict[str, fl
     money = cfg["money"]
     out = {
         "retention": float(summary["retention"]),
+        "new_retention": float(summary["new_retention"]),
         "revenue": float(summary["revenue"]),
         "profit": float(summary["profit"]) - float(cfg["scenario"]["one_off_cost"]),
         "nps": float(summary["nps"]),
+        "nps_ever": float(summary["nps_ever"]),
         "clv": overall_clv(segments, money["gross_margin"], money["annual_discount_rate"]),
     }
     out.update({name: float(summary[name]) for name in DESCRIPTIVE})

@@ -421,11 +421,14 @@ def summary_figures(
     episodes = float(daily.episodes.sum())
     ever = customers[customers.cohort >= 0]  # everybody who was a customer during the run
     sent_negative = float(daily.wom_negative.sum())
+    new_days = 180 if len(daily) >= 365 else max(1, len(daily) // 2)
     return {
         "active_customers": int(last.active),
         "retention_days": horizon,
         "retention": customer_retention_rate(daily, start_customers, horizon),
         "base_retention": float(base.retention.iloc[horizon - 1]) if len(base) else float("nan"),
+        "new_retention_days": new_days,
+        "new_retention": new_customer_retention(cohorts, new_days),
         "new_retention_90d": new_customer_retention(cohorts, 90),
         "new_retention_180d": new_customer_retention(cohorts, 180),
         "churn_rate_monthly": monthly_churn_rate(daily),

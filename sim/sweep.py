@@ -422,11 +422,12 @@ def sweep_figures(table: pd.DataFrame) -> dict[str, "Figure"]:
             groups = [((), done)]
         numeric = pd.api.types.is_numeric_dtype(done[p])
         xs = sorted(done[p].unique()) if numeric else list(pd.unique(done[p]))
-        fig = Figure(figsize=(13, 7), layout="constrained")
-        axes = fig.subplots(2, 3).ravel()
+        rows = -(-len(KPIS) // 3)
+        fig = Figure(figsize=(13, 3.5 * rows), layout="constrained")
+        axes = fig.subplots(rows, 3).ravel()
         cmap = mpl.colormaps["tab10"]
         for ax, kpi in zip(axes, KPIS, strict=False):
-            k = 100.0 if kpi == "retention" else 1.0
+            k = 100.0 if kpi in ("retention", "new_retention") else 1.0
             for g, (key, part) in enumerate(groups):
                 stats = [_interval(part.loc[part[p] == x, kpi].to_numpy(dtype=float)) for x in xs]
                 mid, low, high = (np.array(s) * k for s in zip(*stats, strict=True))
@@ -445,10 +446,11 @@ def sweep_figures(table: pd.DataFrame) -> dict[str, "Figure"]:
             if not numeric:
                 ax.set_xticks(np.arange(len(xs)), [str(x) for x in xs], rotation=20)
             ax.set_xlabel(p)
-            ax.set_title(f"{kpi}{' (%)' if kpi == 'retention' else ''}")
+            ax.set_title(f"{kpi}{' (%)' if kpi in ('retention', 'new_retention') else ''}")
             ax.grid(alpha=0.3)
         axes[0].legend(fontsize=8)
-        axes[-1].set_axis_off()
+        for ax in axes[len(KPIS):]:
+            ax.set_axis_off()
         n = int(done.groupby(swept).size().min()) if swept else len(done)
         fig.suptitle(f"KPIs against {p}: mean and 95% interval ({n}+ runs per point)")
         figures[p.replace("/", "_")] = fig
