@@ -41,6 +41,7 @@ class Params(NamedTuple):
     cost_per_acquisition: float
     winback_rate: float
     winback_cost: float
+    lapsed_exit: float  # daily chance that a lapsed customer leaves (a newcomer replaces them)
     interval_days: float
     fixed_interval: bool
     churn_at_renewal: bool
@@ -92,6 +93,8 @@ class JourneyArrays(NamedTuple):
     renewal: np.ndarray
     norm_offset: np.ndarray  # (touchpoints,) norm - experience.market_norm: shifts the anchor
     attitude_baseline: np.ndarray  # (segments,) where an active customer's attitude fades to
+    segment_expectation: np.ndarray  # (segments,) mean and sd of a newcomer's standard (0-10)
+    segment_expectation_sd: np.ndarray
     transition_cum: np.ndarray  # (touchpoints, touchpoints + 1), last column = end
     start_cum: np.ndarray
     repeat_start_cum: np.ndarray
@@ -134,11 +137,41 @@ def _begin_episode(s, i, tp):
     s.episode_worst_tp[i] = NO_TOUCHPOINT
 
 
+@njit(cache=True, inline="always")
+def _open_cohort(s, i, day, tally):
+    """A person acquired for the first time in the run opens (joins) today's cohort."""
+    if s.cohort[i] < 0:
+        s.cohort[i] = 1 + day // COHORT_DAYS
+        s.first_day[i] = day
+        tally[B_FIRST_ACQUIRED] += 1
+
+
+@njit(cache=True, inline="always")
+def _newcomer(s, i, j, z):
+    """Person i left the market; a newcomer of the same segment takes their place (and their
+    ties in the social network), with a fresh standard and no history."""
+    seg = s.segment[i]
+    s.status[i] = PROSPECT
+    s.expectation[i] = min(10.0, max(0.0, j.segment_expectation[seg]
+                                     + j.segment_expectation_sd[seg] * z))
+    s.attitude[i] = 0.0
+    s.cohort[i] = -1
+    s.first_day[i] = 0
+    s.revenue[i] = 0.0
+    s.cost[i] = 0.0
+    s.revenue_pv[i] = 0.0
+    s.episodes[i] = 0
+    s.churns[i] = 0
+    s.praise_heard[i] = 0
+
+
 BLOCKS = 64  # fixed partition of the people: results do not depend on the thread count
 
 # Columns of begin_day's per-block tally.
-B_NEW, B_WON_BACK, B_REFERRALS, B_COST_ACQUISITION, B_FIRST_ACQUIRED = range(5)
-BEGIN_TALLIES = 5
+(B_NEW, B_WON_BACK, B_REFERRALS, B_COST_ACQUISITION, B_FIRST_ACQUIRED, B_EXITS,
+ B_EXIT_CUSTOMERS, B_EXIT_PROMOTERS, B_EXIT_DETRACTORS, B_EXIT_REVENUE,
+ B_EXIT_COST) = range(11)  # fmt: skip
+BEGIN_TALLIES = 11
 
 # Columns of live_day's per-block tally.
 (L_ACTIVE, L_PROSPECTS, L_LAPSED, L_PROMOTERS, L_DETRACTORS, L_ATTITUDE, L_EXPECTATION,
@@ -187,10 +220,7 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                                                              + j.norm_offset[tp]))
                 s.status[i] = ACTIVE
                 s.acquired_day[i] = day
-                if s.cohort[i] < 0:
-                    s.cohort[i] = 1 + day // COHORT_DAYS
-                    s.first_day[i] = day
-                    tally[B_FIRST_ACQUIRED] += 1
+                _open_cohort(s, i, day, tally)
                 s.cost[i] += p.cost_per_acquisition
                 tally[B_NEW] += 1
                 tally[B_COST_ACQUISITION] += p.cost_per_acquisition
@@ -200,12 +230,24 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
             if uniform(k.winback, i, 0) < p.winback_rate:
                 s.status[i] = ACTIVE
                 s.acquired_day[i] = day
+                _open_cohort(s, i, day, tally)  # a customer from before the run, back
                 s.renewal_survival[i] = 1.0
                 s.cost[i] += p.winback_cost
                 tally[B_WON_BACK] += 1
                 tally[B_COST_ACQUISITION] += p.winback_cost
                 _begin_episode(s, i, pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
+            elif uniform(k.winback, i, 1) < p.lapsed_exit:
+                x = nps_propensity(s.attitude[i], p.nps_at_neutral, p.nps_per_unit,
+                                   s.nps_offset[i])
+                tally[B_EXITS] += 1
+                if s.cohort[i] >= 0:  # a customer during the run: counted in nps_ever
+                    tally[B_EXIT_CUSTOMERS] += 1
+                    tally[B_EXIT_PROMOTERS] += x >= PROMOTER_FROM
+                    tally[B_EXIT_DETRACTORS] += x < DETRACTOR_BELOW
+                tally[B_EXIT_REVENUE] += s.revenue[i]
+                tally[B_EXIT_COST] += s.cost[i]
+                _newcomer(s, i, j, normal(k.winback, i, 2))
         elif s.touchpoint[i] == NO_TOUCHPOINT and 0 <= s.callback_day[i] <= day:
             # an unresolved issue: the customer calls support again
             _begin_episode(s, i, p.callback_touchpoint)
@@ -254,6 +296,12 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation, parallel):
     d.referrals[day] = total[B_REFERRALS]
     d.cost_acquisition[day] = total[B_COST_ACQUISITION]
     d.first_acquired[day] = total[B_FIRST_ACQUIRED]
+    d.exits[day] = total[B_EXITS]
+    d.exit_customers[day] = total[B_EXIT_CUSTOMERS]
+    d.exit_revenue[day] = total[B_EXIT_REVENUE]
+    d.exit_cost[day] = total[B_EXIT_COST]
+    d.exit_promoters[day] = total[B_EXIT_PROMOTERS]
+    d.exit_detractors[day] = total[B_EXIT_DETRACTORS]
     d.cohort_size[1 + day // COHORT_DAYS] += total[B_FIRST_ACQUIRED]
 
 

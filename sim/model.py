@@ -2,8 +2,9 @@
 
 The day loop, in the order the code runs (MODEL.md section 2):
 
-1. Acquisition and win-back: prospects adopt through advertising and referrals (praise
-   heard yesterday); lapsed customers may return. A new customer's first episode begins
+1. Acquisition, win-back and the market's turnover: prospects adopt through advertising
+   and referrals (praise heard yesterday); lapsed customers may return, or leave the
+   market, a newcomer prospect taking their place. A new customer's first episode begins
    today at journey.start.
 2. Journey: active customers due for an episode begin one at journey.repeat_start.
    Everybody in an episode is at today's touchpoint.
@@ -39,7 +40,7 @@ from sim.kernels import JourneyArrays, Keys, Params, begin_day, live_day
 from sim.kernels import Network as KernelNetwork
 from sim.memory import RULES, attitude_baseline, daily_fade
 from sim.network import Network, build_network
-from sim.params import PILLARS, validate
+from sim.params import PILLARS, lapsed_on_day_0, validate
 from sim.population import COHORT_DAYS, initial_state
 from sim.results import Daily
 from sim.rng import day_key, stream_generator, stream_key
@@ -98,18 +99,22 @@ class CXModel(mesa.Model):
             renewal=j.renewal,
             norm_offset=norm_offset,
             attitude_baseline=baseline,
+            segment_expectation=seg_expectation,
+            segment_expectation_sd=np.array([s["expectation_sd"] for s in segs]),
             transition_cum=j.transition_cum,
             start_cum=j.start_cum,
             repeat_start_cum=j.repeat_start_cum,
             discount=daily_discount ** -np.arange(self.days, dtype=np.float64),
         )
         self.params = _params(c, j, self.support)
-        self.network = _social_network(c, pop["customers"] + pop["prospects"])
+        lapsed = lapsed_on_day_0(pop)
+        self.network = _social_network(c, pop["customers"] + pop["prospects"] + lapsed)
         self.state = initial_state(
             c["seed"],
             c["replication"],
             pop["customers"],
             pop["prospects"],
+            lapsed,
             c["segments"],
             c["churn"],
             c["memory"],
@@ -120,6 +125,7 @@ class CXModel(mesa.Model):
             mean,
             exp["expectation_adaptation"] / adapt_total if adapt_total > 0 else 0.0,
             baseline,
+            j.visits_per_episode(),
         )
         cohorts = 2 + self.days // COHORT_DAYS
         self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts)
@@ -210,6 +216,7 @@ def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> P
         cost_per_acquisition=c["acquisition"]["cost_per_acquisition"],
         winback_rate=churn["winback_rate_per_day"],
         winback_cost=churn["winback_cost"],
+        lapsed_exit=1.0 / c["population"]["lapsed_exit_days"],
         interval_days=j.episode_interval_days,
         fixed_interval=j.fixed_interval,
         churn_at_renewal=j.churn_at_renewal,

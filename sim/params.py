@@ -157,6 +157,8 @@ SCHEMA: dict[str, Any] = {
     "population": {
         "customers": Num(0, 100_000_000, integer=True),
         "prospects": Num(0, 100_000_000, integer=True),
+        "lapsed_per_customer": Num(0.0, 100.0),
+        "lapsed_exit_days": Num(1.0, 1e9),
         "agent_handles": Choice(("auto", "all", "none")),
         "parallel": Choice(("auto", "on", "off")),
     },
@@ -254,6 +256,11 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+def lapsed_on_day_0(population: Mapping[str, Any]) -> int:
+    """Ex-customers in the market on day 0: population.lapsed_per_customer x customers."""
+    return round(population["lapsed_per_customer"] * population["customers"])
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
@@ -295,8 +302,8 @@ def validate(cfg: Mapping[str, Any]) -> dict[str, Any]:
     for name, seg in out["segments"].items():
         if sum(seg["pillar_weights"].values()) <= 0:
             raise ConfigError(f"segments.{name}.pillar_weights: at least one weight must be > 0")
-    people = out["population"]["customers"] + out["population"]["prospects"]
-    if people == 0:
+    pop = out["population"]
+    if pop["customers"] + pop["prospects"] + lapsed_on_day_0(pop) == 0:
         raise ConfigError("population: customers + prospects must be at least 1")
     exp = out["experience"]
     if exp["expectation_adaptation"] + exp["expectation_anchoring"] > 1.0:

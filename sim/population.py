@@ -55,6 +55,7 @@ def initial_state(
     replication: int,
     customers: int,
     prospects: int,
+    lapsed: int,
     segments: dict,
     churn: dict,
     memory: dict,
@@ -65,17 +66,21 @@ def initial_state(
     mean_quality: np.ndarray,
     experienced_share: float,
     attitude_baseline: np.ndarray,
+    visits_per_episode: np.ndarray,
 ) -> State:
-    """Draw the day-0 market: an existing customer base followed by prospects.
+    """Draw the day-0 market: the customer base, then prospects, then lapsed ex-customers.
 
     The base starts where the model keeps it: each customer's expectation at a touchpoint
     is settled between what the touchpoint delivers to their segment (mean_quality,
     segments x touchpoints) and their anchor (their standard + norm_offset), in the share
     experienced_share (sim.experience.settled_expectation); attitude is spread around the
-    segment's baseline (sim.memory.attitude_baseline). Prospects expect their anchor.
+    segment's baseline (sim.memory.attitude_baseline). Episodes are under way in the share
+    of days a customer spends in one, L / cycle (L the expected visits of an episode),
+    each at a touchpoint drawn by its share of visits, so day 0 already has purchases.
+    Prospects expect their anchor.
     """
     rng = stream_generator(seed, "population", replication)
-    n = customers + prospects
+    n = customers + prospects + lapsed
     shares = np.array([s["share"] for s in segments.values()])
     seg = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int8)
     seg_expect = np.array([s["expectation"] for s in segments.values()])
@@ -85,17 +90,19 @@ def initial_state(
 
     status = np.full(n, PROSPECT, dtype=np.int8)
     status[:customers] = ACTIVE
+    status[customers + prospects:] = LAPSED
+    experienced = status != PROSPECT
     expectation = np.clip(seg_expect[seg] + seg_expect_sd[seg] * rng.standard_normal(n), 0, 10)
     anchor = np.clip(expectation[:, None] + norm_offset[None, :], 0.0, 10.0)
     tp_expectation = anchor.astype(np.float32)
-    tp_expectation[:customers] = (
-        experienced_share * mean_quality[seg[:customers]]
-        + (1.0 - experienced_share) * anchor[:customers]
+    tp_expectation[experienced] = (
+        experienced_share * mean_quality[seg[experienced]]
+        + (1.0 - experienced_share) * anchor[experienced]
     )
     attitude = np.zeros(n)
-    attitude[:customers] = attitude_baseline[seg[:customers]] + memory["initial_attitude_sd"] * (
-        rng.standard_normal(customers)
-    )
+    attitude[experienced] = attitude_baseline[seg[experienced]] + memory[
+        "initial_attitude_sd"
+    ] * rng.standard_normal(int(experienced.sum()))
     # spend varies within a segment: lognormal around the segment's multiplier, mean kept
     spend_sd = np.array([s["spend_sd"] for s in segments.values()])[seg]
     spend = seg_spend[seg] * np.exp(spend_sd * rng.standard_normal(n) - 0.5 * spend_sd**2)
@@ -105,6 +112,16 @@ def initial_state(
         first = rng.integers(0, max(1, round(journey_interval_days)), size=n)
     else:
         first = rng.geometric(min(1.0, 1.0 / journey_interval_days), size=n) - 1
+    length = float(visits_per_episode.sum())
+    cycle = (max(journey_interval_days, length) if fixed_interval
+             else length - 1.0 + journey_interval_days)
+    in_episode = (status == ACTIVE) & (rng.random(n) < min(1.0, length / cycle))
+    touchpoint = np.full(n, -1, dtype=np.int16)
+    touchpoint[in_episode] = rng.choice(
+        visits_per_episode.size, size=int(in_episode.sum()), p=visits_per_episode / length
+    )
+    if fixed_interval:  # the episode under way began within the last interval
+        first[in_episode] = np.maximum(first[in_episode], 1)
     cohort = np.where(status == ACTIVE, 0, -1).astype(np.int16)
     return State(
         status=status,
@@ -112,7 +129,7 @@ def initial_state(
         expectation=expectation,
         tp_expectation=tp_expectation,
         attitude=attitude,
-        touchpoint=np.full(n, -1, dtype=np.int16),
+        touchpoint=touchpoint,
         next_episode_day=first.astype(np.int32),
         episode_peak=np.zeros(n),
         episode_last=np.zeros(n),

@@ -10,6 +10,10 @@ Daily columns (one row per day; money in the journey's currency):
 | won_back | lapsed customers who returned today |
 | churned | customers who left today |
 | prospects, lapsed | people in the market who are not customers |
+| exits | lapsed customers who left the market today (newcomer prospects took their places) |
+| exit_customers | of them, those who were customers during the run |
+| exit_promoters, exit_detractors | ...and their NPS category when they left |
+| exit_revenue, exit_cost | what they had paid and cost in the run |
 | revenue | revenue of today's purchases and bills |
 | gross_margin | revenue x money.gross_margin |
 | cost_service | cost to serve today's touchpoint visits |
@@ -85,6 +89,10 @@ COUNTS = (
     "wom_reached",
     "referrals",
     "reviews",
+    "exits",
+    "exit_customers",
+    "exit_promoters",
+    "exit_detractors",
 )
 SUMS = (
     "revenue",
@@ -93,6 +101,8 @@ SUMS = (
     "attitude_sum",
     "expectation_sum",
     "review_stars",
+    "exit_revenue",
+    "exit_cost",
 )
 
 
@@ -122,12 +132,18 @@ class Daily(NamedTuple):
     wom_reached: np.ndarray  # people who heard at least one message this morning
     referrals: np.ndarray  # prospects won by word of mouth (not advertising)
     reviews: np.ndarray
+    exits: np.ndarray  # lapsed customers who left the market (a newcomer prospect took their place)
+    exit_customers: np.ndarray  # ...of whom customers during the run (the rest lapsed before it)
+    exit_promoters: np.ndarray  # ...of whom promoters and detractors when they left
+    exit_detractors: np.ndarray
     revenue: np.ndarray
     cost_service: np.ndarray
     cost_acquisition: np.ndarray
     attitude_sum: np.ndarray
     expectation_sum: np.ndarray
     review_stars: np.ndarray  # stars of the reviews posted today
+    exit_revenue: np.ndarray  # what the people who left the market today had paid in the run
+    exit_cost: np.ndarray  # ...and cost
     tp_visits: np.ndarray  # (days, touchpoints)
     tp_felt: np.ndarray
     tp_delight: np.ndarray
@@ -206,6 +222,12 @@ def daily_table(
             "churned": d.churned,
             "prospects": d.prospects,
             "lapsed": d.lapsed,
+            "exits": d.exits,
+            "exit_customers": d.exit_customers,
+            "exit_promoters": d.exit_promoters,
+            "exit_detractors": d.exit_detractors,
+            "exit_revenue": d.exit_revenue,
+            "exit_cost": d.exit_cost,
             "revenue": d.revenue,
             "gross_margin": margin,
             "cost_service": d.cost_service,
@@ -419,7 +441,10 @@ def summary_figures(
     recent = daily.iloc[-90:]
     responses = float(recent.survey_responses.sum())
     episodes = float(daily.episodes.sum())
-    ever = customers[customers.cohort >= 0]  # everybody who was a customer during the run
+    # everybody who was a customer during the run: those still in the market, and those
+    # who left it (counted as they answered when they left)
+    ever = customers[customers.cohort >= 0]
+    ever_count = len(ever) + float(daily.exit_customers.sum())
     sent_negative = float(daily.wom_negative.sum())
     new_days = 180 if len(daily) >= 365 else max(1, len(daily) // 2)
     return {
@@ -436,7 +461,9 @@ def summary_figures(
         "profit": float(daily.profit.sum()),
         "nps": float(last.nps),
         "nps_ever": nps(
-            float((ever.nps_answer >= 9).sum()), float((ever.nps_answer <= 6).sum()), len(ever)
+            float((ever.nps_answer >= 9).sum() + daily.exit_promoters.sum()),
+            float((ever.nps_answer <= 6).sum() + daily.exit_detractors.sum()),
+            ever_count,
         ),
         "nps_survey_90d": nps(
             float(recent.survey_promoters.sum()), float(recent.survey_detractors.sum()), responses

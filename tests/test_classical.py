@@ -16,7 +16,8 @@ def constant_churn_cfg(cfg):
     Every customer buys once a day (price r) and churns with probability c at the end of
     each day; nobody is acquired or won back.
     """
-    cfg["population"].update(customers=20000, prospects=0, agent_handles="none")
+    cfg["population"].update(customers=20000, prospects=0, lapsed_per_customer=0.0,
+                             lapsed_exit_days=1e9, agent_handles="none")  # a closed market
     cfg["days"] = 150
     cfg["journey"] = one_touchpoint_journey(price=10.0)
     cfg["service_centre"]["enabled"] = False  # the journey has no support touchpoint

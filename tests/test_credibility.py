@@ -223,12 +223,11 @@ def test_the_summary_kpis_follow_their_formulas_on_a_real_run(small_cfg):
     s, d, c = result.summary, result.daily, result.customers
     gained = d.new.sum() + d.won_back.sum()
     assert s["retention"] == pytest.approx((d.active.iloc[-1] - gained) / 4000)
-    ever = c[c.cohort >= 0]
-    promoters, detractors = (ever.nps_answer >= 9).mean(), (ever.nps_answer <= 6).mean()
-    assert s["nps_ever"] == pytest.approx(100 * (promoters - detractors))
-    current = c[c.status == "active"]
-    assert s["nps"] == pytest.approx(
-        100 * ((current.nps_answer >= 9).mean() - (current.nps_answer <= 6).mean()))
+    ever = c[c.cohort >= 0]  # still in the market, plus those who left it (daily tallies)
+    promoters = (ever.nps_answer >= 9).sum() + d.exit_promoters.sum()
+    detractors = (ever.nps_answer <= 6).sum() + d.exit_detractors.sum()
+    assert s["nps_ever"] == pytest.approx(
+        100 * (promoters - detractors) / (len(ever) + d.exit_customers.sum()))
     assert s["wom_positive_to_negative"] == pytest.approx(d.wom_positive.sum()
                                                          / d.wom_negative.sum())
 

@@ -20,12 +20,17 @@ def result(cfg):
 
 
 def test_customer_counts_add_up_every_day(result, cfg):
-    """active(t) = active(t-1) + new + won back - churned; everybody is somebody."""
+    """active(t) = active(t-1) + new + won back - churned; everybody is somebody: the market
+    keeps its size, a newcomer prospect taking the place of each lapsed customer who leaves
+    (prospects(t) = prospects(t-1) - new + exits; 2,000 customers bring 600 lapsed)."""
     d = result.daily
     previous = np.concatenate([[cfg["population"]["customers"]], d.active.to_numpy()[:-1]])
     assert (d.active == previous + d.new + d.won_back - d.churned).all()
-    people = cfg["population"]["customers"] + cfg["population"]["prospects"]
+    people = cfg["population"]["customers"] + cfg["population"]["prospects"] + 600
     assert (d.active + d.prospects + d.lapsed == people).all()
+    before = np.concatenate([[cfg["population"]["prospects"]], d.prospects.to_numpy()[:-1]])
+    assert (d.prospects == before - d.new + d.exits).all()
+    assert d.exits.sum() > 0
 
 
 def test_money_adds_up(result):
@@ -34,8 +39,11 @@ def test_money_adds_up(result):
         d.profit + d.cost_service_centre,
         d.revenue * 0.45 - d.cost_service - d.cost_acquisition - d.cost_cx_investment,
     )
-    assert result.summary["revenue"] == pytest.approx(result.customers.revenue.sum())
-    assert np.isclose(result.customers.cost.sum(), d.cost_service.sum() + d.cost_acquisition.sum())
+    # the people in the market at the end, and those who left it, paid and cost everything
+    assert result.summary["revenue"] == pytest.approx(
+        result.customers.revenue.sum() + d.exit_revenue.sum())
+    assert np.isclose(result.customers.cost.sum() + d.exit_cost.sum(),
+                      d.cost_service.sum() + d.cost_acquisition.sum())
 
 
 def test_the_same_seed_gives_the_same_bytes(cfg, tmp_path):
@@ -87,7 +95,7 @@ def test_a_scenario_that_changes_nothing_changes_nothing(cfg):
 
 def test_customers_are_mesa_agents_that_read_the_arrays(cfg):
     model = CXModel(cfg)
-    people = cfg["population"]["customers"] + cfg["population"]["prospects"]
+    people = cfg["population"]["customers"] + cfg["population"]["prospects"] + 600  # lapsed
     assert len(model.agents) == people
     assert all(isinstance(a, Customer) for a in model.agents)
     loyal = model.agents.select(lambda a: a.segment == "loyal_high_value")
@@ -104,8 +112,8 @@ def test_large_markets_skip_handles_but_still_give_one_on_request(cfg):
     model = CXModel(cfg)
     assert len(model.agents) == 0
     assert model.customer(7).index == 7
-    with pytest.raises(IndexError, match=r"customer index must be in \[0, 2999\]; got 3000"):
-        model.customer(3000)
+    with pytest.raises(IndexError, match=r"customer index must be in \[0, 3599\]; got 3600"):
+        model.customer(3600)
 
 
 def test_model_steps_one_day_and_stops(cfg):

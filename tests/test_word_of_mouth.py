@@ -21,7 +21,8 @@ def bass_cfg(default_cfg):
     one-touchpoint journey and tells one person drawn from the whole market; a prospect
     adopts with probability p + q x (positive messages heard)."""
     cfg = copy.deepcopy(default_cfg)
-    cfg["population"].update(customers=2500, prospects=47500, agent_handles="none")
+    cfg["population"].update(customers=2500, prospects=47500, agent_handles="none",
+                             lapsed_per_customer=0.0, lapsed_exit_days=1e9)  # a closed market
     cfg["days"] = 200
     cfg["journey"] = one_touchpoint_journey(quality=9.0)
     cfg["service_centre"]["enabled"] = False
