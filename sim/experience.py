@@ -29,6 +29,7 @@ market stays better in its customers' eyes.
 
 import numpy as np
 from numba import njit
+from scipy.stats import norm
 
 from sim.params import PILLARS
 
@@ -93,6 +94,12 @@ def settled_expectation(
     if total <= 0.0:
         return np.asarray(anchor, dtype=float).copy()
     return (adaptation * mean_quality + anchoring * anchor) / total
+
+
+def failure_chance(mean: np.ndarray, sd: np.ndarray, problems: dict) -> np.ndarray:
+    """Chance that a visit goes wrong: perceived below problems.failure_quality, for
+    perceived quality normal with this mean and sd (segments x touchpoints)."""
+    return norm.cdf((problems["failure_quality"] - mean) / np.maximum(sd, 1e-12))
 
 
 def perceived_quality(

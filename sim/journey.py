@@ -9,7 +9,7 @@ costs and weights cannot be negative.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -46,6 +46,9 @@ JOURNEY_KEYS = {
     "churn": Choice(("anytime", "at_renewal")),
     "touchpoints": None,
 }
+# optional journey keys: support names the touchpoint where customers with a problem go
+# (sim.kernels: a visit perceived below problems.failure_quality goes wrong)
+JOURNEY_OPTIONAL = ("support",)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Journey:
     episode_interval_days: float
     fixed_interval: bool
     churn_at_renewal: bool
+    support: int = -1  # touchpoint customers with a problem contact, or -1 (none)
 
     @property
     def n(self) -> int:
@@ -95,10 +99,11 @@ class Journey:
     def from_config(cls, cfg: Mapping[str, Any]) -> "Journey":
         if not isinstance(cfg, Mapping):
             raise ConfigError("journey must be a mapping (a journey map from configs/journey/)")
-        unknown = [k for k in cfg if k not in JOURNEY_KEYS]
+        allowed = (*JOURNEY_KEYS, *JOURNEY_OPTIONAL)
+        unknown = [k for k in cfg if k not in allowed]
         if unknown:
             raise ConfigError(
-                f"unknown key journey.{unknown[0]}; allowed keys: {', '.join(JOURNEY_KEYS)}"
+                f"unknown key journey.{unknown[0]}; allowed keys: {', '.join(allowed)}"
             )
         missing = [k for k in JOURNEY_KEYS if k not in cfg]
         if missing:
@@ -129,7 +134,13 @@ class Journey:
         repeat = _distribution("journey.repeat_start", cfg["repeat_start"], index, allow_end=False)[
             :n
         ]
-        _check_paths(names, trans, start, repeat)
+        support = cfg.get("support")
+        if support is not None and support not in index:
+            raise ConfigError(
+                f"journey.support: {support!r} is not a touchpoint; touchpoints: {', '.join(names)}"
+            )
+        support_tp = -1 if support is None else index[support]
+        _check_paths(names, trans, start, repeat, support_tp)
         return cls(
             name=str(cfg["name"]),
             names=names,
@@ -148,7 +159,20 @@ class Journey:
             episode_interval_days=scalars["episode_interval_days"],
             fixed_interval=scalars["interval"] == "fixed",
             churn_at_renewal=scalars["churn"] == "at_renewal",
+            support=support_tp,
         )
+
+    def with_problems(self, contact: np.ndarray) -> "Journey":
+        """The journey with problem-driven detours: from each touchpoint a share `contact`
+        of visits goes to the support touchpoint instead of the mapped next step (for the
+        expected visits that staffing and baselines are computed from)."""
+        if self.support < 0:
+            return self
+        trans = self.transition
+        detour = np.where(np.arange(self.n) == self.support, 0.0, contact)
+        trans = trans * (1.0 - detour[:, None])
+        trans[:, self.support] += detour
+        return replace(self, transition_cum=_cumulative(trans))
 
 
 def _check_touchpoint(name: str, tp: Any) -> dict[str, Any]:
@@ -199,14 +223,18 @@ def _distribution(key: str, value: Any, index: Mapping[str, int], allow_end: boo
 
 
 def _check_paths(
-    names: tuple[str, ...], trans: np.ndarray, start: np.ndarray, repeat: np.ndarray
+    names: tuple[str, ...], trans: np.ndarray, start: np.ndarray, repeat: np.ndarray,
+    support: int = -1,
 ) -> None:
-    """Every touchpoint reachable from a start, and every touchpoint able to reach end."""
+    """Every touchpoint reachable from a start (a problem anywhere leads to support), and
+    every touchpoint able to reach end."""
     n = len(names)
     graph = nx.DiGraph()
     graph.add_nodes_from(range(n + 2))  # n = end, n + 1 = entry
     rows, cols = np.nonzero(trans > 0)
     graph.add_edges_from(zip(rows.tolist(), cols.tolist(), strict=True))
+    if support >= 0:
+        graph.add_edges_from((i, support) for i in range(n) if i != support)
     graph.add_edges_from((n + 1, j) for j in np.nonzero((start > 0) | (repeat > 0))[0].tolist())
     reachable = nx.descendants(graph, n + 1)
     for i, name in enumerate(names):

@@ -82,6 +82,12 @@ class Params(NamedTuple):
     fully_mixed: bool
     review_share: float
     callback_touchpoint: int  # the support touchpoint backed by the service centre, or -1
+    support_touchpoint: int  # where customers with a problem go (journey.support), or -1
+    failure_quality: float  # a visit perceived below this went wrong (a problem)
+    contact_share: float  # share of customers with a problem who contact support
+    resolution_rate: float  # chance support resolves a problem when no service centre backs it
+    recovery_repair: float  # share of the failure's pain a resolved problem takes back
+    recovery_bonus: float  # felt value a resolved problem adds to the support moment (paradox)
 
 
 class JourneyArrays(NamedTuple):
@@ -123,7 +129,8 @@ class Network(NamedTuple):
 
 # Draw indices within a stream, per person and day. Fixed numbers, so that adding a
 # draw to one mechanism never shifts the draws of another.
-J_START, J_GAP, J_NEXT = 0, 1, 2
+J_START, J_GAP, J_NEXT, J_CONTACT = 0, 1, 2, 3
+E_QUALITY, E_RESOLVED = 0, 2  # draws of the experience stream (the quality normal uses 0 and 1)
 
 
 @njit(cache=True, inline="always")
@@ -135,6 +142,27 @@ def _begin_episode(s, i, tp):
     s.episode_count[i] = 0
     s.episode_worst[i] = 0.0
     s.episode_worst_tp[i] = NO_TOUCHPOINT
+
+
+@njit(cache=True, inline="always")
+def _resolved(s, i, tp, day, p, k):
+    """Did today's support contact resolve the problem? The service centre decides for the
+    touchpoint it backs (an unresolved caller has a callback scheduled after today)."""
+    if tp == p.callback_touchpoint:
+        return s.callback_day[i] <= day
+    return uniform(k.experience, i, E_RESOLVED) < p.resolution_rate
+
+
+@njit(cache=True, inline="always")
+def _repair(s, i, share):
+    """Service recovery: take back `share` of the episode's worst moment (the failure)."""
+    worst = s.episode_worst[i]
+    if worst < 0.0:
+        fix = -worst * share
+        s.episode_sum[i] += fix
+        if s.episode_peak[i] == worst:
+            s.episode_peak[i] = worst + fix
+        s.episode_worst[i] = worst + fix
 
 
 @njit(cache=True, inline="always")
@@ -251,6 +279,7 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
         elif s.touchpoint[i] == NO_TOUCHPOINT and 0 <= s.callback_day[i] <= day:
             # an unresolved issue: the customer calls support again
             _begin_episode(s, i, p.callback_touchpoint)
+            s.problem[i] = 1
             s.callback_day[i] = -1
         elif s.touchpoint[i] == NO_TOUCHPOINT and s.next_episode_day[i] <= day:
             _begin_episode(s, i, pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
@@ -337,13 +366,25 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
             # this touchpoint's expectation (zone of tolerance, prospect theory beyond it).
             q = (
                 j.perceived_mean[seg, tp]
-                + j.perceived_sd[seg, tp] * normal(k.experience, i, 0)
+                + j.perceived_sd[seg, tp] * normal(k.experience, i, E_QUALITY)
                 + quality_shift[i]
             )
             e = s.tp_expectation[i, tp]
             v = felt_value(q, e, p.performance_reference, p.performance_weight, p.tolerance_zone,
                            p.tolerance_slope, p.alpha, p.loss_aversion)
             m = j.weight[tp] * v
+            # Problems: a visit perceived below failure_quality went wrong; at support, a
+            # problem resolved repairs part of the failure's pain in the episode's memory.
+            contact = False
+            if tp == p.support_touchpoint:
+                if s.problem[i] and _resolved(s, i, tp, day, p, k):
+                    _repair(s, i, p.recovery_repair)
+                    m += j.weight[tp] * p.recovery_bonus
+                    s.problem[i] = 0
+            elif q < p.failure_quality:
+                s.problem[i] = 1
+                contact = p.support_touchpoint >= 0 and uniform(
+                    k.journey, i, J_CONTACT) < p.contact_share
             s.tp_expectation[i, tp] = adapted_expectation(
                 e, q, s.expectation[i] + j.norm_offset[tp], p.adaptation, p.anchoring)
             tally[L_EXPECTATION] += e
@@ -375,7 +416,10 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
                 seg_tally[SEG_REVENUE, seg] += r
             renewal_today = j.renewal[tp]
             # Next touchpoint, or the end of the episode.
-            nxt = pick(j.transition_cum[tp], uniform(k.journey, i, J_NEXT))
+            if contact:
+                nxt = p.support_touchpoint
+            else:
+                nxt = pick(j.transition_cum[tp], uniform(k.journey, i, J_NEXT))
             if nxt == n_tp:
                 score = remembered(
                     s.episode_peak[i],
@@ -387,12 +431,14 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
                 a += p.episode_weight * (score - a)
                 s.episodes[i] += 1
                 s.touchpoint[i] = NO_TOUCHPOINT
+                s.problem[i] = 0  # resolved, suffered in silence, or left for a callback
                 tally[L_EPISODES] += 1
                 if score > p.delight_threshold:
                     tally[L_DELIGHTED] += 1
                 elif score < p.pain_threshold:
                     tally[L_PAINED] += 1
-                if score > 0.0:
+                satisfied = stars(score) >= 4  # top-2-box: 4 or 5 on a 1-5 satisfaction scale
+                if satisfied:
                     tally[L_SATISFIED] += 1
                 if not p.fixed_interval:
                     s.next_episode_day[i] = day + _gap(p, uniform(k.journey, i, J_GAP))
@@ -407,7 +453,7 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
                             tally[L_SURVEY_PROMOTERS] += 1
                         elif ans <= 6:
                             tally[L_SURVEY_DETRACTORS] += 1
-                        if score > 0.0:
+                        if satisfied:
                             tally[L_SURVEY_SATISFIED] += 1
                 # Word of mouth: the delighted and the pained talk (sent after the blocks).
                 if score > p.wom_positive_threshold and p.wom_positive_contacts > 0:

@@ -50,28 +50,49 @@ def daily_fade(half_life_days: float) -> float:
 BASELINE_EPISODES = 4096  # simulated episodes per segment for attitude_baseline
 _BASELINE_KEY = np.uint64(0x6A09E667F3BCC908)  # a fixed stream: the baseline is a property of
 # the config, the same for every seed and replication
-MAX_EPISODE_VISITS = 1000
+MAX_EPISODE_VISITS = 800  # 5 draws a visit within the counter stream's 4096
 
 
 @njit(cache=True)
 def _mean_remembered(mean, sd, expected, weight, transition_cum, repeat_start_cum, rule,
-                     reference, performance_weight, zone, zone_slope, alpha, loss_aversion):
+                     reference, performance_weight, zone, zone_slope, alpha, loss_aversion,
+                     support, failure_quality, contact_share, resolution, repair, bonus):
+    """Mean remembered value of simulated repeat episodes, walked as the day loop walks them
+    (sim.kernels: problems, detours to support, service recovery)."""
     n_tp = weight.shape[0]
     total = 0.0
     for n in range(BASELINE_EPISODES):
         tp = pick(repeat_start_cum, uniform(_BASELINE_KEY, n, 0))
-        peak = last = acc = 0.0
+        peak = last = acc = worst = 0.0
+        problem = False
         count = 0
         while count < MAX_EPISODE_VISITS:
-            q = mean[tp] + sd[tp] * normal(_BASELINE_KEY, n, 3 * count + 1)
+            q = mean[tp] + sd[tp] * normal(_BASELINE_KEY, n, 5 * count + 1)
             m = weight[tp] * felt_value(q, expected[tp], reference, performance_weight, zone,
                                         zone_slope, alpha, loss_aversion)
+            contact = False
+            if tp == support:
+                if problem and uniform(_BASELINE_KEY, n, 5 * count + 4) < resolution:
+                    if worst < 0.0:  # service recovery, as sim.kernels._repair
+                        acc -= worst * repair
+                        if peak == worst:
+                            peak = worst * (1.0 - repair)
+                        worst *= 1.0 - repair
+                    m += weight[tp] * bonus
+                    problem = False
+            elif q < failure_quality:
+                problem = True
+                contact = support >= 0 and uniform(_BASELINE_KEY, n, 5 * count + 3) < contact_share
             if abs(m) > abs(peak):
                 peak = m
+            worst = min(worst, m)
             last = m
             acc += m
             count += 1
-            tp = pick(transition_cum[tp], uniform(_BASELINE_KEY, n, 3 * count))
+            if contact:
+                tp = support
+            else:
+                tp = pick(transition_cum[tp], uniform(_BASELINE_KEY, n, 5 * count))
             if tp == n_tp:
                 break
         total += remembered(peak, last, acc, count, rule)
@@ -79,20 +100,24 @@ def _mean_remembered(mean, sd, expected, weight, transition_cum, repeat_start_cu
 
 
 def attitude_baseline(mean: np.ndarray, sd: np.ndarray, expected: np.ndarray, journey,
-                      rule: str, experience: dict) -> np.ndarray:
+                      rule: str, experience: dict, problems: dict, resolution: float
+                      ) -> np.ndarray:
     """Attitude the business's typical performance leaves, one value per segment.
 
     The mean remembered value of a repeat episode, for customers whose expectations have
     settled (expected: segments x touchpoints), over BASELINE_EPISODES simulated
-    episodes with the journey's paths and the visit-to-visit spread of quality (mean, sd:
+    episodes with the journey's paths, its problems and their recovery (resolved with
+    probability `resolution`), and the visit-to-visit spread of quality (mean, sd:
     segments x touchpoints). Attitude, which moves toward each remembered episode, settles
     around it; between episodes it fades toward it.
     """
-    e = experience
+    e, pr = experience, problems
+    bonus = pr["recovery_bonus"] if pr["recovery_paradox"] else 0.0
     return np.array([
         _mean_remembered(mean[g], sd[g], expected[g], journey.weight, journey.transition_cum,
                          journey.repeat_start_cum, RULES.index(rule), e["performance_reference"],
                          e["performance_weight"], e["tolerance_zone"], e["tolerance_slope"],
-                         e["alpha"], e["loss_aversion"])
+                         e["alpha"], e["loss_aversion"], journey.support, pr["failure_quality"],
+                         pr["contact_share"], resolution, pr["recovery_repair"], bonus)
         for g in range(mean.shape[0])
     ])

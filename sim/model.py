@@ -8,10 +8,13 @@ The day loop, in the order the code runs (MODEL.md section 2):
    today at journey.start.
 2. Journey: active customers due for an episode begin one at journey.repeat_start.
    Everybody in an episode is at today's touchpoint.
-3. Experience: each visit is perceived (segment pillar weights, complexity, noise) and
+3. Experience and problems: each visit is perceived (segment pillar weights, complexity, noise) and
    felt as performance (against the scale's midpoint) plus disconfirmation of the
    customer's expectation for that touchpoint (zone of tolerance, prospect theory beyond
-   it); the expectation adapts, anchored. Cost to serve and revenue of the visit are booked.
+   it); the expectation adapts, anchored. A visit perceived below problems.failure_quality
+   went wrong: the customer contacts support (journey.support) or suffers in silence; at
+   support, a resolved problem repairs part of the failure in memory (service recovery).
+   Cost to serve and revenue of the visit are booked.
 4. Memory: the episode's peak and end are updated; the next touchpoint is drawn, and
    an episode that reaches `end` is remembered (peak-end) into attitude; finished
    episodes may be followed by a survey.
@@ -34,7 +37,7 @@ import numpy as np
 
 from sim.agents import Customer
 from sim.churn import logit
-from sim.experience import perceived_quality, settled_expectation
+from sim.experience import failure_chance, perceived_quality, settled_expectation
 from sim.journey import Journey
 from sim.kernels import JourneyArrays, Keys, Params, begin_day, live_day
 from sim.kernels import Network as KernelNetwork
@@ -74,8 +77,12 @@ class CXModel(mesa.Model):
             c["experience"]["perception_noise_sd"],
         )
         pop = c["population"]
+        shares = np.array([s["share"] for s in segs])
+        # the journey as customers walk it on average, problems' detours to support included
+        self.walked = walked = j.with_problems(shares @ failure_chance(mean, sd, c["problems"])
+                                 * c["problems"]["contact_share"])
         self.support = SupportCalls.from_config(
-            c["service_centre"], j, weights, pop["customers"], self.days
+            c["service_centre"], walked, weights, pop["customers"], self.days
         )
         cost = j.cost.copy()
         if self.support is not None:
@@ -88,7 +95,11 @@ class CXModel(mesa.Model):
         anchor = np.clip(seg_expectation[:, None] + norm_offset[None, :], 0.0, 10.0)
         settled = settled_expectation(mean, anchor, exp["expectation_adaptation"],
                                       exp["expectation_anchoring"])
-        baseline = attitude_baseline(mean, sd, settled, j, c["memory"]["rule"], exp)
+        backed = self.support is not None and self.support.touchpoint == j.support
+        resolution = (self.support.centre["first_contact_resolution"] if backed
+                      else c["problems"]["resolution_rate"])
+        baseline = attitude_baseline(mean, sd, settled, j, c["memory"]["rule"], exp,
+                                     c["problems"], resolution)
         adapt_total = exp["expectation_adaptation"] + exp["expectation_anchoring"]
         self.arrays = JourneyArrays(
             perceived_mean=mean,
@@ -125,7 +136,7 @@ class CXModel(mesa.Model):
             mean,
             exp["expectation_adaptation"] / adapt_total if adapt_total > 0 else 0.0,
             baseline,
-            j.visits_per_episode(),
+            walked.visits_per_episode(),
         )
         cohorts = 2 + self.days // COHORT_DAYS
         self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts)
@@ -209,7 +220,7 @@ def _social_network(c: Mapping[str, Any], n: int) -> Network:
 
 def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> Params:
     exp, mem, churn, surv = c["experience"], c["memory"], c["churn"], c["survey"]
-    wom = c["word_of_mouth"]
+    wom, problems = c["word_of_mouth"], c["problems"]
     hazard = churn["daily_hazard_at_neutral"]
     return Params(
         ad_rate=c["acquisition"]["ad_rate_per_day"],
@@ -257,4 +268,10 @@ def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> P
         fully_mixed=c["network"]["kind"] == "fully_mixed",
         review_share=c["reviews"]["post_share"],
         callback_touchpoint=-1 if support is None else support.touchpoint,
+        support_touchpoint=j.support,
+        failure_quality=problems["failure_quality"],
+        contact_share=problems["contact_share"],
+        resolution_rate=problems["resolution_rate"],
+        recovery_repair=problems["recovery_repair"],
+        recovery_bonus=problems["recovery_bonus"] if problems["recovery_paradox"] else 0.0,
     )

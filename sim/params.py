@@ -180,6 +180,14 @@ SCHEMA: dict[str, Any] = {
         "delight_threshold": Num(0.0, 10.0),
         "pain_threshold": Num(-10.0, 0.0),
     },
+    "problems": {
+        "failure_quality": Num(0.0, 10.0),
+        "contact_share": PROB,
+        "resolution_rate": PROB,
+        "recovery_repair": PROB,
+        "recovery_paradox": Flag(),
+        "recovery_bonus": Num(0.0, 10.0),
+    },
     "memory": {
         "rule": Choice(("peak_end", "mean", "sum")),
         "episode_weight": PROB,

@@ -48,6 +48,7 @@ class State(NamedTuple):
     praise_heard: np.ndarray  # int32: positive messages a prospect heard since this morning
     last_heard_day: np.ndarray  # int32: last day the person heard word of mouth (-1: never)
     callback_day: np.ndarray  # int32: day an unresolved customer calls support again (-1: none)
+    problem: np.ndarray  # int8: 1 while the current episode has an unresolved problem
 
 
 def initial_state(
@@ -152,4 +153,5 @@ def initial_state(
         praise_heard=np.zeros(n, dtype=np.int32),
         last_heard_day=np.full(n, -1, dtype=np.int32),
         callback_day=np.full(n, -1, dtype=np.int32),
+        problem=np.zeros(n, dtype=np.int8),
     )

@@ -29,7 +29,7 @@ Daily columns (one row per day; money in the journey's currency):
 | visits | touchpoint visits today |
 | episodes | journey episodes completed today |
 | episodes_delighted, episodes_pained | remembered above / below the thresholds |
-| csat | share of today's episodes remembered positively (truth) |
+| csat | top-2-box: share of today's episodes a customer would rate 4-5 of 5 (truth) |
 | survey_invited, survey_responses | invitations sent and answered today |
 | survey_promoters, survey_detractors, survey_satisfied | what today's respondents answered |
 | survey_nps_30d | NPS observed in the responses of the last 30 days |

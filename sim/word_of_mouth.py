@@ -64,7 +64,8 @@ def contacts(i, n_messages, key, indptr, indices, fully_mixed, weak_tie_share, n
 
 @njit(cache=True, inline="always")
 def stars(score: float) -> int:
-    """A 1-5 star review of an episode remembered as `score`, one star per unit.
+    """A 1-5 star rating of an episode remembered as `score`, one star per unit: the public
+    review's stars, and the episode's answer to a 1-5 satisfaction question (CSAT).
 
     An episode just as expected (score 0) gets 4 stars, the online norm: ratings are
     J-shaped with most reviews at 4-5 stars (Hu, Pavlou & Zhang 2009).

@@ -120,13 +120,14 @@ def test_k_plus_and_k_minus_set_the_message_counts(cfg):
 
 
 def test_the_folk_rule_and_the_evidence_give_opposite_balances(cfg):
-    """Folk 1:10 makes negative word of mouth dominate; the East, Hammond & Wright (2007)
+    """Folk 1:10 makes negative word of mouth dominate (over twice the positive, though
+    delighted episodes outnumber pained ones ~3:1); the East, Hammond & Wright (2007)
     preset makes positive messages outnumber negative ones about 3:1 in volume (the default
     market's ratio is 3.0 over a year; 2.4 to 3.6 allows for the small, short test market)."""
     evidence = Simulation(copy.deepcopy(cfg)).run().daily
     cfg["word_of_mouth"] = load_config(["word_of_mouth=folk"])["word_of_mouth"]
     folk = Simulation(cfg).run().daily
-    assert folk.wom_negative.sum() > 3 * folk.wom_positive.sum()
+    assert folk.wom_negative.sum() > 2 * folk.wom_positive.sum()
     assert 2.4 < evidence.wom_positive.sum() / evidence.wom_negative.sum() < 3.6
     assert evidence.referrals.sum() > folk.referrals.sum()
 
