@@ -102,6 +102,35 @@ def failure_chance(mean: np.ndarray, sd: np.ndarray, problems: dict) -> np.ndarr
     return norm.cdf((problems["failure_quality"] - mean) / np.maximum(sd, 1e-12))
 
 
+def value_shift(journey, segments: list[dict], money: dict, product: dict,
+                complexity_penalty: float) -> np.ndarray:
+    """Quality points added to each (segment, touchpoint) by price, channel and product.
+
+    - Value for money at paying touchpoints: -price_sensitivity x 10 x (price_index /
+      reference_price_index - 1), per segment (a 10% price rise costs a segment with
+      sensitivity 1 one quality point at checkout).
+    - Channel convenience: the segment's points for the touchpoint's channel.
+    - The product in use (product.used_at): usefulness x ln(features / market_features)
+      - complexity_penalty x complexity_per_feature x (features - market_features).
+    """
+    n_seg, n_tp = len(segments), journey.n
+    shift = np.zeros((n_seg, n_tp))
+    premium = money["price_index"] / money["reference_price_index"] - 1.0
+    paying = journey.price > 0.0
+    for g, seg in enumerate(segments):
+        shift[g, paying] -= seg["price_sensitivity"] * 10.0 * premium
+        for t, channel in enumerate(journey.channel):
+            shift[g, t] += seg["channel_convenience"][channel]
+    extra = product["features"] - product["market_features"]
+    if extra == 0:  # the market's product: nothing to add (used_at need not name touchpoints)
+        return shift
+    in_use = product["usefulness"] * np.log(product["features"] / product["market_features"]) - (
+        complexity_penalty * product["complexity_per_feature"] * extra)
+    for name in product["used_at"]:
+        shift[:, journey.names.index(name)] += in_use
+    return shift
+
+
 def perceived_quality(
     quality: np.ndarray,
     spread: np.ndarray,

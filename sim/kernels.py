@@ -103,7 +103,7 @@ class JourneyArrays(NamedTuple):
     segment_expectation_sd: np.ndarray
     transition_cum: np.ndarray  # (touchpoints, touchpoints + 1), last column = end
     start_cum: np.ndarray
-    repeat_start_cum: np.ndarray
+    repeat_start_cum: np.ndarray  # (segments, touchpoints): channel preference shapes the path
     discount: np.ndarray  # (days,) discount factor of day t to day 0
 
 
@@ -263,7 +263,8 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 s.cost[i] += p.winback_cost
                 tally[B_WON_BACK] += 1
                 tally[B_COST_ACQUISITION] += p.winback_cost
-                _begin_episode(s, i, pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
+                _begin_episode(s, i, pick(j.repeat_start_cum[s.segment[i]],
+                                          uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
             elif uniform(k.winback, i, 1) < p.lapsed_exit:
                 x = nps_propensity(s.attitude[i], p.nps_at_neutral, p.nps_per_unit,
@@ -282,7 +283,8 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
             s.problem[i] = 1
             s.callback_day[i] = -1
         elif s.touchpoint[i] == NO_TOUCHPOINT and s.next_episode_day[i] <= day:
-            _begin_episode(s, i, pick(j.repeat_start_cum, uniform(k.journey, i, J_START)))
+            _begin_episode(s, i, pick(j.repeat_start_cum[s.segment[i]],
+                                      uniform(k.journey, i, J_START)))
             if p.fixed_interval:
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
 

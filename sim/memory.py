@@ -100,13 +100,14 @@ def _mean_remembered(mean, sd, expected, weight, transition_cum, repeat_start_cu
 
 
 def attitude_baseline(mean: np.ndarray, sd: np.ndarray, expected: np.ndarray, journey,
-                      rule: str, experience: dict, problems: dict, resolution: float
-                      ) -> np.ndarray:
+                      starts: np.ndarray, rule: str, experience: dict, problems: dict,
+                      resolution: float) -> np.ndarray:
     """Attitude the business's typical performance leaves, one value per segment.
 
     The mean remembered value of a repeat episode, for customers whose expectations have
     settled (expected: segments x touchpoints), over BASELINE_EPISODES simulated
-    episodes with the journey's paths, its problems and their recovery (resolved with
+    episodes with the journey's paths (starts: each segment's cumulative repeat-start
+    probabilities), its problems and their recovery (resolved with
     probability `resolution`), and the visit-to-visit spread of quality (mean, sd:
     segments x touchpoints). Attitude, which moves toward each remembered episode, settles
     around it; between episodes it fades toward it.
@@ -115,7 +116,7 @@ def attitude_baseline(mean: np.ndarray, sd: np.ndarray, expected: np.ndarray, jo
     bonus = pr["recovery_bonus"] if pr["recovery_paradox"] else 0.0
     return np.array([
         _mean_remembered(mean[g], sd[g], expected[g], journey.weight, journey.transition_cum,
-                         journey.repeat_start_cum, RULES.index(rule), e["performance_reference"],
+                         starts[g], RULES.index(rule), e["performance_reference"],
                          e["performance_weight"], e["tolerance_zone"], e["tolerance_slope"],
                          e["alpha"], e["loss_aversion"], journey.support, pr["failure_quality"],
                          pr["contact_share"], resolution, pr["recovery_repair"], bonus)

@@ -37,7 +37,8 @@ import numpy as np
 
 from sim.agents import Customer
 from sim.churn import logit
-from sim.experience import failure_chance, perceived_quality, settled_expectation
+from sim.errors import ConfigError
+from sim.experience import failure_chance, perceived_quality, settled_expectation, value_shift
 from sim.journey import Journey
 from sim.kernels import JourneyArrays, Keys, Params, begin_day, live_day
 from sim.kernels import Network as KernelNetwork
@@ -68,6 +69,13 @@ class CXModel(mesa.Model):
         weights = np.array([[s["pillar_weights"][p] for p in PILLARS] for s in segs])
         weights /= weights.sum(axis=1, keepdims=True)
         j = self.journey
+        product = c["product"]
+        unknown = [n for n in product["used_at"] if n not in j.names]
+        if unknown and product["features"] != product["market_features"]:
+            raise ConfigError(
+                f"product.used_at: {unknown[0]!r} is not a touchpoint of journey {j.name!r}; "
+                f"name where the product is used among: {', '.join(j.names)}"
+            )
         mean, sd = perceived_quality(
             j.quality,
             j.spread,
@@ -76,6 +84,11 @@ class CXModel(mesa.Model):
             c["experience"]["complexity_penalty"],
             c["experience"]["perception_noise_sd"],
         )
+        mean = mean + value_shift(j, segs, c["money"], product,
+                                  c["experience"]["complexity_penalty"])
+        extra_features = product["features"] - product["market_features"]
+        self._attraction = float(np.exp(product["attraction_per_feature"] * extra_features))
+        self._feature_expectation = product["expectation_per_feature"] * extra_features
         pop = c["population"]
         shares = np.array([s["share"] for s in segs])
         # the journey as customers walk it on average, problems' detours to support included
@@ -98,7 +111,8 @@ class CXModel(mesa.Model):
         backed = self.support is not None and self.support.touchpoint == j.support
         resolution = (self.support.centre["first_contact_resolution"] if backed
                       else c["problems"]["resolution_rate"])
-        baseline = attitude_baseline(mean, sd, settled, j, c["memory"]["rule"], exp,
+        starts = _preferred_starts(j, segs)
+        baseline = attitude_baseline(mean, sd, settled, j, starts, c["memory"]["rule"], exp,
                                      c["problems"], resolution)
         adapt_total = exp["expectation_adaptation"] + exp["expectation_anchoring"]
         self.arrays = JourneyArrays(
@@ -106,7 +120,7 @@ class CXModel(mesa.Model):
             perceived_sd=sd,
             weight=j.weight,
             cost=cost,
-            price=j.price,
+            price=j.price * c["money"]["price_index"],
             renewal=j.renewal,
             norm_offset=norm_offset,
             attitude_baseline=baseline,
@@ -114,7 +128,7 @@ class CXModel(mesa.Model):
             segment_expectation_sd=np.array([s["expectation_sd"] for s in segs]),
             transition_cum=j.transition_cum,
             start_cum=j.start_cum,
-            repeat_start_cum=j.repeat_start_cum,
+            repeat_start_cum=starts,
             discount=daily_discount ** -np.arange(self.days, dtype=np.float64),
         )
         self.params = _params(c, j, self.support)
@@ -194,8 +208,11 @@ class CXModel(mesa.Model):
         keys = Keys(*(np.uint64(day_key(k, day)) for k in self._stream_keys))
         rev = self.cfg["reviews"]
         stars = self.review_average
-        review_sales = review_factor(stars, rev["neutral_stars"], rev["sales_sensitivity"])
-        review_expectation = rev["expectation_per_star"] * (stars - rev["neutral_stars"])
+        # what prospects read (reviews) and see (the product's capability) before buying
+        review_sales = self._attraction * review_factor(stars, rev["neutral_stars"],
+                                                        rev["sales_sensitivity"])
+        review_expectation = (rev["expectation_per_star"] * (stars - rev["neutral_stars"])
+                              + self._feature_expectation)
         s, p, j, d = self.state, self.params, self.arrays, self.daily
         begin_day(day, s, p, j, keys, d, review_sales, review_expectation, self.parallel)
         if self.support is not None:
@@ -205,6 +222,19 @@ class CXModel(mesa.Model):
                  self.parallel)
         self.day += 1
         self.running = self.day < self.days
+
+
+def _preferred_starts(j: Journey, segments: list[dict]) -> np.ndarray:
+    """Where each segment's repeat episodes begin: journey.repeat_start tilted by e^(points)
+    toward the channels the segment finds convenient (segments x touchpoints, cumulative)."""
+    base = np.diff(j.repeat_start_cum, prepend=0.0)
+    out = np.empty((len(segments), j.n))
+    for g, seg in enumerate(segments):
+        tilt = np.array([np.exp(seg["channel_convenience"][ch]) for ch in j.channel])
+        p = base * tilt
+        out[g] = np.cumsum(p / p.sum())
+        out[g, np.flatnonzero(p)[-1]:] = 1.0  # exactly 1 from the last possible start
+    return out
 
 
 def _social_network(c: Mapping[str, Any], n: int) -> Network:

@@ -105,6 +105,18 @@ class OptionalText:
 
 
 @dataclass(frozen=True)
+class ListOfText:
+    """A list of strings (names checked where they are used)."""
+
+    def check(self, key: str, value: Any) -> list[str]:
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ConfigError(f"{key} must be a list of names; got {value!r}")
+        if not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key} must be a list of names; got {value!r}")
+        return list(value)
+
+
+@dataclass(frozen=True)
 class Text:
     """A non-empty string."""
 
@@ -147,6 +159,8 @@ SEGMENT = {
     "expectation": Num(0.0, 10.0),
     "expectation_sd": Num(0.0, 5.0),
     "churn_sensitivity": POSITIVE,
+    "price_sensitivity": Num(0.0, 10.0),
+    "channel_convenience": {"online": Num(-5.0, 5.0), "offline": Num(-5.0, 5.0)},
     "pillar_weights": dict.fromkeys(PILLARS, POSITIVE),
 }
 
@@ -239,6 +253,17 @@ SCHEMA: dict[str, Any] = {
         "annual_discount_rate": Num(0.0, 10.0),
         "spend_satisfaction_elasticity": Num(0.0, 10.0),
         "cx_investment_per_day": POSITIVE,
+        "price_index": Num(0.01, 100.0),
+        "reference_price_index": Num(0.01, 100.0),
+    },
+    "product": {
+        "features": Num(1, 1000, integer=True),
+        "market_features": Num(1, 1000, integer=True),
+        "attraction_per_feature": Num(0.0, 10.0),
+        "expectation_per_feature": Num(0.0, 10.0),
+        "usefulness": Num(0.0, 10.0),
+        "complexity_per_feature": Num(0.0, 10.0),
+        "used_at": ListOfText(),
     },
     "nps": {
         "at_neutral": Num(0.0, 10.0),

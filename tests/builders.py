@@ -59,6 +59,8 @@ def single_segment(expectation: float = 7.0) -> dict:
             "expectation": expectation,
             "expectation_sd": 0.0,
             "churn_sensitivity": 1.0,
+            "price_sensitivity": 0.0,
+            "channel_convenience": {"online": 0.0, "offline": 0.0},
             "pillar_weights": dict.fromkeys(PILLARS, 1.0),
         }
     }

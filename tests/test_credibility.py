@@ -14,6 +14,7 @@ import pytest
 
 from sim.config import load_config
 from sim.experience import disconfirmation_value, felt_value, prospect_value
+from sim.model import CXModel
 from sim.results import customer_retention_rate, monthly_churn_rate, new_customer_retention
 from sim.simulation import Simulation
 from tests.builders import single_segment
@@ -279,3 +280,95 @@ def test_subscription_presets_churn_as_their_industries_do(market, low, high):
     s = Simulation(load_config([f"market={market}", "output.plots=false"])).run().summary
     assert low <= s["churn_rate_monthly"] <= high
     assert s["journey"] == "subscription"
+
+
+def _problem_episode(small_cfg, shop: float, resolution: float, paradox: bool = False,
+                     support: float = 7.0) -> float:
+    """Attitude after one episode at a shop of quality `shop`, then support if it failed."""
+    cfg = copy.deepcopy(small_cfg)
+    cfg["population"].update(customers=1, prospects=0, lapsed_per_customer=0.0,
+                             agent_handles="none")
+    cfg["days"] = 2
+    journey = _three_steps(quality=7.0, spread=0.0)
+    journey["touchpoints"] = {
+        "shop": {**journey["touchpoints"]["first"], "quality": dict.fromkeys(
+            journey["touchpoints"]["first"]["quality"], shop), "next": {"end": 1.0}},
+        "support": {**journey["touchpoints"]["first"], "weight": 1.5, "quality": dict.fromkeys(
+            journey["touchpoints"]["first"]["quality"], support), "next": {"end": 1.0}},
+    }
+    journey.update(start={"shop": 1.0}, repeat_start={"shop": 1.0}, support="support")
+    cfg["journey"] = journey
+    cfg["segments"] = single_segment(expectation=7.0)
+    cfg["service_centre"]["enabled"] = False
+    cfg["experience"].update(perception_noise_sd=0.0, expectation_adaptation=0.0,
+                             expectation_anchoring=0.0)
+    cfg["problems"].update(contact_share=1.0, resolution_rate=resolution,
+                           recovery_paradox=paradox)
+    cfg["memory"].update(initial_attitude_sd=0.0, half_life_days=1e15)
+    cfg["churn"]["daily_hazard_at_neutral"] = 1e-9
+    cfg["word_of_mouth"].update(positive_contacts=0, negative_contacts=0)
+    model = CXModel(cfg)
+    model.state.attitude[0] = 0.0
+    model.state.touchpoint[0] = -1
+    model.state.next_episode_day[0] = 0
+    model.step()
+    model.step()
+    return float(model.state.attitude[0])
+
+
+def test_a_resolved_problem_nearly_heals_and_an_unresolved_one_hurts_most(small_cfg):
+    """Service recovery (de Matos, Henrique & Rossi 2007): a problem (a shop visit at 4,
+    below problems.failure_quality) that support resolves leaves a memory far better than
+    one it does not resolve, and below no problem at all; with the recovery paradox on and
+    an excellent recovery (support at 9), better than no problem. No noise: exact ranks."""
+    none = _problem_episode(small_cfg, shop=7.0, resolution=1.0)
+    resolved = _problem_episode(small_cfg, shop=4.0, resolution=1.0)
+    unresolved = _problem_episode(small_cfg, shop=4.0, resolution=0.0)
+    assert unresolved < resolved < none
+    assert none - resolved < resolved - unresolved  # nearly as good as no problem
+    paradox = _problem_episode(small_cfg, shop=4.0, resolution=1.0, paradox=True, support=9.0)
+    assert paradox > none
+
+
+def test_problems_drive_support_calls(small_cfg):
+    """Nobody calls support by a fixed detour: calls come from visits that went wrong, so a
+    worse delivery brings more calls (paired runs; a few per cent of customers call a
+    month in the default market)."""
+    base = Simulation(copy.deepcopy(small_cfg)).run().daily
+    worse = copy.deepcopy(small_cfg)
+    worse["journey"]["touchpoints"]["delivery"]["spread"] = 2.5
+    more = Simulation(worse).run().daily
+    assert more.service_calls.sum() > 1.2 * base.service_calls.sum()
+    per_month = base.service_calls.sum() / base.active.mean() / len(base) * 30
+    assert 0.01 < per_month < 0.10
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_business_as_usual_is_steady(seed):
+    """The default business neither collapses nor ramps up: over three years active
+    customers stay within 5% of day 0 (the old model lost 46% in a closed market), and
+    day 0's revenue is within 15% of the first month's mean (no start-up ramp; daily
+    revenue has a ~5% sampling sd)."""
+    d = Simulation(load_config([f"seed={seed}", "days=1095", "output.plots=false"])).run().daily
+    start = d.active.iloc[0]
+    assert (abs(d.active / start - 1) < 0.05).all(), (d.active.min(), d.active.max())
+    assert abs(d.revenue.iloc[0] / d.revenue.iloc[1:31].mean() - 1) < 0.15
+
+
+def test_a_price_rise_costs_price_sensitive_customers_most(small_cfg):
+    """+10% on every price (competitors unchanged): revenue per purchase rises, but value
+    for money falls at the checkouts, so churn rises in every segment, most among price
+    seekers, and NPS falls (2 paired replications; the effects are several se apart)."""
+    d_churn, d_nps = [], []
+    for rep in range(2):
+        base = {**copy.deepcopy(small_cfg), "replication": rep}
+        dear = copy.deepcopy(base)
+        dear["money"]["price_index"] = 1.1
+        a, b = Simulation(base).run(), Simulation(dear).run()
+        rates = [r.segments.set_index("segment").daily_churn_rate for r in (a, b)]
+        d_churn.append(rates[1] - rates[0])
+        d_nps.append(b.summary["nps"] - a.summary["nps"])
+    churn = sum(d_churn) / len(d_churn)
+    assert (churn > 0).all()
+    assert churn["price_seekers"] > churn["mainstream"] > churn["loyal_high_value"]
+    assert np.mean(d_nps) < 0
