@@ -30,7 +30,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Customer
-from sim.churn import logit
+from sim.churn import logit, onboarding_log_odds
 from sim.experience import perceived_quality
 from sim.journey import Journey
 from sim.kernels import JourneyArrays, Keys, Params, begin_day, live_day
@@ -89,6 +89,8 @@ class CXModel(mesa.Model):
             start_cum=j.start_cum,
             repeat_start_cum=j.repeat_start_cum,
             discount=daily_discount ** -np.arange(self.days, dtype=np.float64),
+            onboarding=onboarding_log_odds(c["churn"]["onboarding_extra_log_odds"],
+                                           c["churn"]["onboarding_half_life_days"]),
         )
         self.params = _params(c, j, self.support)
         self.network = _social_network(c, pop["customers"] + pop["prospects"])
@@ -180,8 +182,9 @@ def _social_network(c: Mapping[str, Any], n: int) -> Network:
     if silent or net["kind"] == "fully_mixed":
         return Network(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
     rng = stream_generator(c["seed"], "network", c["replication"])
+    customers = np.arange(n) < c["population"]["customers"]  # the day-0 base: ids 0..C-1
     return build_network(net["kind"], n, net["mean_degree"], rng, net["rewire_prob"],
-                         net["path"])
+                         net["path"], net["homophily"], customers)
 
 
 def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> Params:
@@ -226,4 +229,8 @@ def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> P
         fully_mixed=c["network"]["kind"] == "fully_mixed",
         review_share=c["reviews"]["post_share"],
         callback_touchpoint=-1 if support is None else support.touchpoint,
+        referral_cost=c["acquisition"]["cost_per_referral"],
+        spend_growth_per_year=c["money"]["spend_growth_per_year"],
+        cost_decline_per_year=c["money"]["cost_to_serve_decline_per_year"],
+        tenure_effect_years=c["money"]["tenure_effect_years"],
     )
