@@ -106,6 +106,7 @@ def summary_text(cmp: "Comparison") -> str:
                 f"- {label}: {_fmt(kpi, diff)} ({_fmt(kpi, low, False)} to "
                 f"{_fmt(kpi, high, False)}){note}"
             )
+        lines += cmp.service_lines(name)
         lines += ["", _verdict(cmp, name, extra_cost, horizon, runs)]
     return "\n".join(lines) + "\n"
 

@@ -28,6 +28,8 @@ DESCRIPTIVE = (
     "new_customers",
     "won_back",
     "churned",
+    "service_level",  # share of calls answered within service_centre.service_level_seconds
+    "service_occupancy",  # busy agent-seconds / staffed agent-seconds
 )
 
 
@@ -60,6 +62,6 @@ def run_kpis(summary: Mapping[str, Any], segments: pd.DataFrame) -> dict[str, fl
         "nps": float(summary["nps"]),
         "clv": overall_clv(segments, money["gross_margin"], money["annual_discount_rate"]),
     }
-    out.update({name: float(summary[name]) for name in DESCRIPTIVE})
+    out.update({name: float(summary.get(name, float("nan"))) for name in DESCRIPTIVE})
     out["scenario_cost"] = scenario_cost(cfg)
     return out
