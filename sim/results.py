@@ -519,6 +519,8 @@ class Result:
                 zip(segments.segment, segments.projected_clv.round(2), strict=True)
             ),
             "service_staffing": None if support is None else support.centre["staffing"],
+            "service_staffing_weekend": None if support is None or support.weekend is None
+            else support.weekend["staffing"],
             "config": cfg,
         }
         return cls(
