@@ -110,6 +110,7 @@ def _describe(s: Scenario, cfg: dict[str, Any]) -> dict[str, Any]:
         "days": cfg["days"],
         "customers": cfg["population"]["customers"],
         "journey": cfg["journey"]["name"],
+        "service_level_seconds": cfg["service_centre"]["service_level_seconds"],
     }
 
 
@@ -294,6 +295,36 @@ class Comparison:
             raise KeyError(f"no difference for scenario {scenario!r} and KPI {kpi!r}")
         r = row.iloc[0]
         return float(r.difference), float(r.ci_low), float(r.ci_high)
+
+    def service_lines(self, scenario: str) -> list[str]:
+        """The service centre under the scenario and the baseline: service level (with the
+        difference's 95% interval) and agent occupancy; nothing without a service centre."""
+        cols = ["service_level", "service_occupancy"]
+        if not set(cols) <= set(self.runs.columns):
+            return []
+        if self.paired:
+            pairs = _pairs(self.runs, self.baseline, scenario, cols)
+            scen, base = pairs[cols], pairs[[f"{c}_base" for c in cols]].set_axis(cols, axis=1)
+            diff, low, high = mean_interval((scen - base).service_level.to_numpy())
+        else:
+            scen = self.runs.loc[self.runs.scenario == scenario, cols]
+            base = self.runs.loc[self.runs.scenario == self.baseline, cols]
+            diff, low, high = welch_interval(scen.service_level.to_numpy(),
+                                             base.service_level.to_numpy())
+        if scen.isna().any().any() or base.isna().any().any():
+            return []
+        seconds = self.about.get(self.baseline, {}).get("service_level_seconds", 20)
+
+        def points(x: float) -> str:
+            return f"{100 * x:+.1f}".replace("-", "\u2212")
+
+        return [
+            f"- service centre: {scen.service_level.mean():.0%} of calls answered within "
+            f"{seconds:g} s (baseline {base.service_level.mean():.0%}; "
+            f"{points(diff)} points, {points(low)} to {points(high)}); agents busy "
+            f"{scen.service_occupancy.mean():.0%} of their hours (baseline "
+            f"{base.service_occupancy.mean():.0%})"
+        ]
 
     def text(self) -> str:
         """The plain-language summary, in Markdown, to paste into a slide or a memo."""

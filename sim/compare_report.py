@@ -110,6 +110,7 @@ def summary_text(cmp: "Comparison") -> str:
                 f"- {label}: {_fmt(kpi, diff)} ({_fmt(kpi, low, False)} to "
                 f"{_fmt(kpi, high, False)}){note}"
             )
+        lines += cmp.service_lines(name)
         selection = _selection_note(cmp, name)
         if selection:
             lines += ["", selection]

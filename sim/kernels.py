@@ -88,6 +88,10 @@ class Params(NamedTuple):
     resolution_rate: float  # chance support resolves a problem when no service centre backs it
     recovery_repair: float  # share of the failure's pain a resolved problem takes back
     recovery_bonus: float  # felt value a resolved problem adds to the support moment (paradox)
+    referral_cost: float  # acquisition cost of a referred customer (instead of the ad CAC)
+    spend_growth_per_year: float  # spend grows by this share per year of tenure...
+    cost_decline_per_year: float  # ...and the cost to serve falls by this share...
+    tenure_effect_years: float  # ...up to this many years of tenure
 
 
 class JourneyArrays(NamedTuple):
@@ -105,6 +109,7 @@ class JourneyArrays(NamedTuple):
     start_cum: np.ndarray
     repeat_start_cum: np.ndarray  # (segments, touchpoints): channel preference shapes the path
     discount: np.ndarray  # (days,) discount factor of day t to day 0
+    onboarding: np.ndarray  # churn log-odds added at tenure t days (sim.churn.onboarding_log_odds)
 
 
 class Keys(NamedTuple):
@@ -231,17 +236,21 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
         if status == PROSPECT:
             heard_pos = s.praise_heard[i]  # praise heard yesterday: referrals (Bass's q)
             s.praise_heard[i] = 0
+            # Advertising and each positive message heard are independent chances:
+            # P(adopt) = 1 - (1 - ad)(1 - q)^H
+            missed = 1.0 if heard_pos == 0 else (1.0 - p.referral_rate) ** heard_pos
             ad = p.ad_rate * review_sales
-            referral = p.referral_rate * heard_pos
             a = s.attitude[i]
             u = uniform(k.acquisition, i, 0)
             # exp(intent x attitude) <= 1 when attitude <= 0: most prospects are decided
             # without computing it
-            if a > 0.0 or u < ad + referral:
-                ad *= np.exp(p.intent_sensitivity * a)
-            if u < ad + referral:
-                if u >= ad:
+            if a > 0.0 or u < 1.0 - (1.0 - ad) * missed:
+                ad = min(1.0, ad * np.exp(p.intent_sensitivity * a))
+            if u < 1.0 - (1.0 - ad) * missed:
+                cost = p.cost_per_acquisition
+                if u >= ad:  # advertising alone would not have done it
                     tally[B_REFERRALS] += 1
+                    cost = p.referral_cost
                 s.expectation[i] = min(10.0, max(0.0, s.expectation[i] + review_expectation))
                 for tp in range(j.norm_offset.shape[0]):
                     s.tp_expectation[i, tp] = min(10.0, max(0.0, s.expectation[i]
@@ -249,9 +258,9 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 s.status[i] = ACTIVE
                 s.acquired_day[i] = day
                 _open_cohort(s, i, day, tally)
-                s.cost[i] += p.cost_per_acquisition
+                s.cost[i] += cost
                 tally[B_NEW] += 1
-                tally[B_COST_ACQUISITION] += p.cost_per_acquisition
+                tally[B_COST_ACQUISITION] += cost
                 _begin_episode(s, i, pick(j.start_cum, uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
         elif status == LAPSED:
@@ -405,13 +414,15 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
                 tp_tally[TP_DELIGHT, tp] += 1
             elif v < p.pain_threshold:
                 tp_tally[TP_PAIN, tp] += 1
-            # Money of the visit.
-            c = j.cost[tp]
+            # Money of the visit: spend grows and the cost to serve falls with tenure.
+            years = min(p.tenure_effect_years, (day - s.acquired_day[i]) / 365.0)
+            c = j.cost[tp] * (1.0 - p.cost_decline_per_year * years)
             s.cost[i] += c
             tally[L_COST_SERVICE] += c
             seg_tally[SEG_COST, seg] += c
             if j.price[tp] > 0.0:
-                r = j.price[tp] * s.spend_multiplier[i] * max(0.0, 1.0 + p.spend_elasticity * a)
+                r = (j.price[tp] * s.spend_multiplier[i] * max(0.0, 1.0 + p.spend_elasticity * a)
+                     * (1.0 + p.spend_growth_per_year * years))
                 s.revenue[i] += r
                 s.revenue_pv[i] += r * j.discount[day]
                 tally[L_REVENUE] += r
@@ -471,13 +482,15 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
             else:
                 s.touchpoint[i] = nxt
         # Churn: a daily hazard, or at renewal only (the hazard accumulated since the last one).
+        tenure = day - s.acquired_day[i]
         h = daily_hazard(
             a,
             p.churn_base_logit,
             p.attitude_sensitivity * s.churn_sensitivity[i],
             p.switching_cost,
             p.loyalty_per_year,
-            day - s.acquired_day[i],
+            tenure,
+            j.onboarding[tenure] if tenure < j.onboarding.shape[0] else 0.0,
         )
         churned = False
         if p.churn_at_renewal:

@@ -38,6 +38,8 @@ DESCRIPTIVE = (
     "won_back",
     "churned",
     "wom_positive_to_negative",
+    "service_level",  # share of calls answered within service_centre.service_level_seconds
+    "service_occupancy",  # busy agent-seconds / staffed agent-seconds
 )
 
 
@@ -72,6 +74,6 @@ def run_kpis(summary: Mapping[str, Any], segments: pd.DataFrame) -> dict[str, fl
         "nps_ever": float(summary["nps_ever"]),
         "clv": overall_clv(segments, money["gross_margin"], money["annual_discount_rate"]),
     }
-    out.update({name: float(summary[name]) for name in DESCRIPTIVE})
+    out.update({name: float(summary.get(name, float("nan"))) for name in DESCRIPTIVE})
     out["scenario_cost"] = scenario_cost(cfg)
     return out

@@ -36,7 +36,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Customer
-from sim.churn import logit
+from sim.churn import logit, onboarding_log_odds
 from sim.errors import ConfigError
 from sim.experience import failure_chance, perceived_quality, settled_expectation, value_shift
 from sim.journey import Journey
@@ -130,6 +130,8 @@ class CXModel(mesa.Model):
             start_cum=j.start_cum,
             repeat_start_cum=starts,
             discount=daily_discount ** -np.arange(self.days, dtype=np.float64),
+            onboarding=onboarding_log_odds(c["churn"]["onboarding_extra_log_odds"],
+                                           c["churn"]["onboarding_half_life_days"]),
         )
         self.params = _params(c, j, self.support)
         lapsed = lapsed_on_day_0(pop)
@@ -244,8 +246,9 @@ def _social_network(c: Mapping[str, Any], n: int) -> Network:
     if silent or net["kind"] == "fully_mixed":
         return Network(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
     rng = stream_generator(c["seed"], "network", c["replication"])
+    customers = np.arange(n) < c["population"]["customers"]  # the day-0 base: ids 0..C-1
     return build_network(net["kind"], n, net["mean_degree"], rng, net["rewire_prob"],
-                         net["path"])
+                         net["path"], net["homophily"], customers)
 
 
 def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> Params:
@@ -304,4 +307,8 @@ def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> P
         resolution_rate=problems["resolution_rate"],
         recovery_repair=problems["recovery_repair"],
         recovery_bonus=problems["recovery_bonus"] if problems["recovery_paradox"] else 0.0,
+        referral_cost=c["acquisition"]["cost_per_referral"],
+        spend_growth_per_year=c["money"]["spend_growth_per_year"],
+        cost_decline_per_year=c["money"]["cost_to_serve_decline_per_year"],
+        tenure_effect_years=c["money"]["tenure_effect_years"],
     )

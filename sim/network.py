@@ -137,8 +137,24 @@ def build_network(
     rng: np.random.Generator,
     rewire_prob: float = 0.1,
     path: str | os.PathLike[str] | None = None,
+    homophily: float = 0.0,
+    groups: np.ndarray | None = None,
 ) -> Network:
     """Build the market's social network; the same ``rng`` state gives identical arrays.
+
+    Positions are random: a generated graph is built on positions 0..n-1 and then
+    relabelled by a permutation drawn from ``rng``, so who sits where (next to whom on
+    the lattice, which nodes became hubs) does not depend on person ids. In the model,
+    ids 0..C-1 are the day-0 customers; without the permutation a small-world lattice
+    would tie customers almost only to customers and scale-free growth would make them
+    the hubs.
+
+    ``homophily`` (0-1, needs ``groups``: True for customers) then clusters customers:
+    a share ``homophily`` of the ties between a customer and somebody else is rewired,
+    two at a time and keeping everybody's degree, into one customer-customer and one
+    other-other tie (a tie that would repeat an existing one is kept as it was). With
+    random positions a customer's share of ties to the others is about the others'
+    share of the market, q; with homophily h it becomes about (1 - h) q.
 
     kinds:
       * ``small_world``: Watts-Strogatz ring lattice with k neighbours, each edge's far end
@@ -163,11 +179,15 @@ def build_network(
             f"network: population size n must be an integer in 1..2**31-1 (int32 ids); got {n!r}"
         )
     n = int(n)
+    if not _is_real(homophily) or not 0 <= homophily <= 1:
+        raise ConfigError(f"network.homophily must be a number in [0, 1]; got {homophily!r}")
+    if homophily > 0 and (groups is None or len(groups) != n):
+        raise ValueError("build_network: homophily needs groups, one boolean per person")
     if kind == "edge_list":
         if path is None:
             raise ConfigError("network.path is required when network.kind is edge_list")
-        u, v = _read_edge_list(os.fspath(path), n)
-        return _from_edges(u, v, n)
+        u, v = _read_edge_list(os.fspath(path), n)  # ids are the people the file names
+        return _finish(u, v, n, homophily, groups, rng)
 
     if not _is_real(mean_degree) or not 0 < mean_degree < n - 1:
         raise ConfigError(
@@ -187,12 +207,58 @@ def build_network(
     half = math.floor(mean_degree / 2 + 0.5)
     if kind == "small_world":
         u, v = _small_world_edges(n, half, float(rewire_prob), rng)
-        return _from_edges(u, v, n)
-    if kind == "scale_free":
+    elif kind == "scale_free":
         u, v = _barabasi_albert_edges(n, half, rng)
-        return _from_edges(u, v, n)
-    keys = _erdos_renyi_keys(n, mean_degree / (n - 1), rng)
-    return Network(*_csr_from_sorted_keys(keys, n))
+    else:
+        u, v = np.divmod(_erdos_renyi_keys(n, mean_degree / (n - 1), rng), n)
+    position = rng.permutation(n)  # person position[i] takes the place built as node i
+    return _finish(position[u], position[v], n, homophily, groups, rng)
+
+
+def _finish(u: np.ndarray, v: np.ndarray, n: int, homophily: float, groups, rng) -> Network:
+    """CSR of the edges, after the homophilous swaps if asked for."""
+    if homophily > 0:
+        u, v = _homophilous_swaps(np.asarray(u, np.int64), np.asarray(v, np.int64),
+                                  np.asarray(groups, np.bool_), n, float(homophily), rng)
+    return _from_edges(u, v, n)
+
+
+@njit(cache=True)
+def _homophilous_swaps(u, v, group, n, h, rng):
+    """Rewire pairs of mixed ties (a-b, c-d; a, c in the group) into a-c and b-d with
+    probability h each, keeping every degree; a swap that would create a loop or repeat
+    an existing tie is skipped."""
+    u = u.copy()
+    v = v.copy()
+    existing = set()
+    for e in range(u.size):
+        existing.add(max(u[e], v[e]) * n + min(u[e], v[e]))
+    mixed = np.empty(u.size, np.int64)
+    count = 0
+    for e in range(u.size):
+        if group[u[e]] != group[v[e]]:
+            if not group[u[e]]:  # orient: the group's end first
+                u[e], v[e] = v[e], u[e]
+            mixed[count] = e
+            count += 1
+    mixed = mixed[:count]
+    rng.shuffle(mixed)
+    for pair in range(count // 2):
+        e, f = mixed[2 * pair], mixed[2 * pair + 1]
+        if rng.random() >= h:
+            continue
+        a, b, c, d = u[e], v[e], u[f], v[f]
+        inside = max(a, c) * n + min(a, c)
+        outside = max(b, d) * n + min(b, d)
+        if a == c or b == d or inside in existing or outside in existing:
+            continue
+        existing.discard(max(a, b) * n + min(a, b))
+        existing.discard(max(c, d) * n + min(c, d))
+        existing.add(inside)
+        existing.add(outside)
+        v[e] = c
+        u[f] = b
+    return u, v
 
 
 def cascade_size(

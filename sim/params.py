@@ -216,18 +216,22 @@ SCHEMA: dict[str, Any] = {
         "winback_rate_per_day": PROB,
         "winback_cost": POSITIVE,
         "initial_tenure_mean_days": POSITIVE,
+        "onboarding_extra_log_odds": Num(0.0, 20.0),
+        "onboarding_half_life_days": Num(0.0, 3650.0, low_open=True),
     },
     "acquisition": {
         "ad_rate_per_day": PROB,
         "cost_per_acquisition": POSITIVE,
         "referral_rate": PROB,
         "intent_sensitivity": Num(0.0, 20.0),
+        "cost_per_referral": POSITIVE,
     },
     "network": {
         "kind": Choice(("small_world", "scale_free", "random", "edge_list", "fully_mixed")),
         "mean_degree": Num(0.0),
         "rewire_prob": PROB,
         "path": OptionalText(),
+        "homophily": PROB,
     },
     "word_of_mouth": {
         "name": OptionalText(),
@@ -253,6 +257,9 @@ SCHEMA: dict[str, Any] = {
         "annual_discount_rate": Num(0.0, 10.0),
         "spend_satisfaction_elasticity": Num(0.0, 10.0),
         "cx_investment_per_day": POSITIVE,
+        "spend_growth_per_year": Num(0.0, 10.0),
+        "cost_to_serve_decline_per_year": PROB,
+        "tenure_effect_years": Num(0.0, 100.0),
         "price_index": Num(0.01, 100.0),
         "reference_price_index": Num(0.01, 100.0),
     },
@@ -350,6 +357,13 @@ def validate(cfg: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError(
             "word_of_mouth.negative_threshold must not be above word_of_mouth.positive_threshold"
             f" ({wom['negative_threshold']:g} > {wom['positive_threshold']:g})"
+        )
+    money = out["money"]
+    if money["cost_to_serve_decline_per_year"] * money["tenure_effect_years"] > 1.0:
+        raise ConfigError(
+            "money.cost_to_serve_decline_per_year x money.tenure_effect_years must be at most 1"
+            " (the cost to serve cannot fall below 0); got "
+            f"{money['cost_to_serve_decline_per_year']:g} x {money['tenure_effect_years']:g}"
         )
     scenario = out["scenario"]
     journey = out["journey"].get("name") if isinstance(out["journey"], Mapping) else None

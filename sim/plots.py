@@ -306,8 +306,11 @@ def service_centre_figure(result: "Result") -> Figure:
     calls.legend(fontsize=8, ncol=2)
     calls.grid(alpha=0.3)
     staffing = result.summary.get("service_staffing") or {}
-    agent_hours = sum(staffing.values())
-    calls.set_title(f"Service centre: {agent_hours} agent-hours a day, "
+    agent_hours = f"{sum(staffing.values()):g} agent-hours a weekday"
+    weekend = result.summary.get("service_staffing_weekend")
+    if weekend:
+        agent_hours += f" ({sum(weekend.values()):g} a weekend day)"
+    calls.set_title(f"Service centre: {agent_hours}, "
                     f"{d.cost_service_centre.sum():,.0f} in agent cost\n{_title(result)}",
                     fontsize=10)
     waits.plot(d.day, smooth(d.service_mean_wait_s), label="mean wait (answered calls)")

@@ -484,7 +484,27 @@ def summary_figures(
         "wom_positive_to_negative": float(daily.wom_positive.sum()) / sent_negative
         if sent_negative
         else float("nan"),
+        **service_figures(daily),
     }
+
+
+def service_figures(daily: pd.DataFrame) -> dict[str, float]:
+    """The service centre over the run: share of all calls answered within the threshold
+    (each day weighted by its calls) and agent occupancy (each day weighted by its
+    agent-hours, i.e. its agent cost); NaN without a service centre."""
+    calls = daily.service_calls.to_numpy(dtype=float)
+    hours = daily.cost_service_centre.to_numpy(dtype=float)
+    level = daily.service_level.to_numpy(dtype=float)
+    busy = daily.service_occupancy.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        ok, staffed = ~np.isnan(level) & (calls > 0), ~np.isnan(busy) & (hours > 0)
+        return {
+            "service_level": float((level[ok] * calls[ok]).sum() / calls[ok].sum())
+            if ok.any() else float("nan"),
+            "service_occupancy": float(
+                (busy[staffed] * hours[staffed]).sum() / hours[staffed].sum()
+            ) if staffed.any() else float("nan"),
+        }
 
 
 def customer_table(model) -> pd.DataFrame:
@@ -592,6 +612,8 @@ class Result:
                 zip(segments.segment, segments.projected_clv.round(2), strict=True)
             ),
             "service_staffing": None if support is None else support.centre["staffing"],
+            "service_staffing_weekend": None if support is None or support.weekend is None
+            else support.weekend["staffing"],
             "config": cfg,
         }
         return cls(

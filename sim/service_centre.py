@@ -7,8 +7,11 @@ differ only by the policy being compared.
 
 Semantics (times in seconds from opening; the day lasts ``close_hour - open_hour`` hours):
 
-* Staffing: clock hour ``h`` has ``staffing[h]`` agents. The agent pool's capacity changes
-  at hour boundaries. When it drops, busy agents finish their current call (overrun,
+* Staffing: clock hour ``h`` has ``staffing[h]`` agents, in agent-hours: a fraction is a
+  part-time shift, one more agent for that share of the hour, at its start (2.25 = two
+  agents all hour and a third for the first 15 minutes). Fractions are kept to whole
+  agent-minutes. The agent pool's capacity changes at hour boundaries and where a
+  part-time shift ends. When it drops, busy agents finish their current call (overrun,
   reported as ``overrun_agent_seconds`` and not costed) and leave; nobody new is answered
   until fewer agents are busy than the new capacity.
 * Queue: one FIFO queue; equal arrival times are ordered by input position.
@@ -184,20 +187,21 @@ def validate_service_centre(cfg: Mapping[str, Any] | None = None) -> dict[str, A
     staffing_in = merged["staffing"]
     if "staffing" not in cfg:
         staffing_in = {h: staffing_in[h] for h in hours}
-    if _is_integer(staffing_in):
+    if _is_number(staffing_in):
         staffing_in = dict.fromkeys(hours, staffing_in)
     if not isinstance(staffing_in, Mapping):
         raise ConfigError(
-            f"{_PREFIX}.staffing must be an integer >= 0 or a mapping hour -> agents; "
+            f"{_PREFIX}.staffing must be a number >= 0 (agents) or a mapping hour -> agents; "
             f"got {staffing_in!r}"
         )
     staffing = dict.fromkeys(hours, 0)
     for hour, agents in _hour_table("staffing", staffing_in, open_hour, close_hour).items():
-        if not _is_integer(agents) or agents < 0:
+        if not _is_number(agents) or not 0 <= agents < math.inf:
             raise ConfigError(
-                f"{_PREFIX}.staffing.{hour} must be an integer >= 0 (agents); got {agents!r}"
+                f"{_PREFIX}.staffing.{hour} must be a number >= 0 (agents; a fraction is a "
+                f"part-time shift); got {agents!r}"
             )
-        staffing[hour] = int(agents)
+        staffing[hour] = agent_minutes(agents)
 
     service = _mapping(
         f"{_PREFIX}.service_time", merged["service_time"], DEFAULT_SERVICE_CENTRE["service_time"]
@@ -260,6 +264,31 @@ def validate_service_centre(cfg: Mapping[str, Any] | None = None) -> dict[str, A
             ),
         }
     )
+
+
+def agent_minutes(agents: float) -> int | float:
+    """Agents of one hour kept to whole agent-minutes (an int when whole agents)."""
+    minutes = round(agents * 60)
+    return minutes // 60 if minutes % 60 == 0 else minutes / 60
+
+
+def capacity_schedule(staffing: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Times (seconds from opening) at which the agent pool changes, and its size from then.
+
+    Hour k with a agents has floor(a) agents all hour and one more for the first
+    (a - floor(a)) of it: a part-time shift. Consecutive equal sizes are merged.
+    """
+    times, sizes = [], []
+    for k, agents in enumerate(staffing.values()):
+        whole = math.floor(agents)
+        part = agents - whole
+        steps = [(k * HOUR, whole + 1), ((k + part) * HOUR, whole)] if part > 0 else [
+            (k * HOUR, whole)]
+        for t, size in steps:
+            if not sizes or sizes[-1] != size:
+                times.append(t)
+                sizes.append(size)
+    return np.array(times), np.array(sizes, dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- random inputs
@@ -467,22 +496,25 @@ def _summary(
 
 
 def _busy_seconds(
-    start: np.ndarray, end: np.ndarray, capacity: np.ndarray
+    start: np.ndarray, end: np.ndarray, hours: int, change_times: np.ndarray,
+    sizes: np.ndarray,
 ) -> tuple[np.ndarray, float]:
     """Busy agent-seconds within staffed capacity per opening hour, and overrun agent-seconds.
 
     Integrates min(busy, capacity) and max(busy - capacity, 0) over the step function of
-    busy agents; hour boundaries are breakpoints so every segment lies in one hour.
+    busy agents; hour boundaries and capacity changes are breakpoints so every segment
+    lies in one hour with one capacity.
     """
-    hours = capacity.size
-    times = np.concatenate([start, end, np.arange(hours + 1) * HOUR])
-    steps = np.concatenate([np.ones(start.size), -np.ones(end.size), np.zeros(hours + 1)])
+    marks = np.concatenate([np.arange(hours + 1) * HOUR, change_times])
+    times = np.concatenate([start, end, marks])
+    steps = np.concatenate([np.ones(start.size), -np.ones(end.size), np.zeros(marks.size)])
     order = np.argsort(times, kind="stable")
     times = times[order]
     busy = np.cumsum(steps[order])[:-1]
     dt = np.diff(times)
     hour = np.minimum(times[:-1] // HOUR, hours).astype(np.intp)  # index `hours` = after closing
-    cap = np.append(capacity, 0.0)[hour]
+    segment = np.searchsorted(change_times, times[:-1], side="right") - 1
+    cap = np.where(hour < hours, sizes[np.maximum(segment, 0)], 0)
     within = np.bincount(hour, weights=np.minimum(busy, cap) * dt, minlength=hours + 1)[:hours]
     overrun = float((np.maximum(busy - cap, 0.0) * dt).sum())
     return within, overrun
@@ -528,18 +560,18 @@ def simulate_day(
         raise ValueError("resolve_uniforms must lie in [0, 1]")
 
     env = simpy.Environment()
-    staffing = [int(c) for c in capacity]
+    change_times, sizes = capacity_schedule(cfg["staffing"])
     centre = _Centre(
         env,
         arrival.tolist(),
         service.tolist(),
         patience.tolist(),
         np.argsort(arrival, kind="stable").tolist(),
-        staffing[0],
+        int(sizes[0]),
     )
     # Staffing changes are scheduled before any arrival, so at equal times they act first.
-    for k in range(1, len(staffing)):
-        env.timeout(k * HOUR, staffing[k]).callbacks.append(centre.restaff)
+    for t, size in zip(change_times[1:].tolist(), sizes[1:].tolist(), strict=True):
+        env.timeout(t, size).callbacks.append(centre.restaff)
     centre.schedule_next_arrival()
     env.run(until=day_length)  # events at closing time and later cannot change any outcome
 
@@ -555,7 +587,8 @@ def simulate_day(
     resolved = answered & (resolve_u < cfg["first_contact_resolution"])
 
     start = answer_time[answered]
-    busy, overrun = _busy_seconds(start, start + service[answered], capacity)
+    busy, overrun = _busy_seconds(start, start + service[answered], capacity.size,
+                                  change_times, sizes)
     staffed = capacity * HOUR
     cost_rate = cfg["agent_cost_per_hour"]
     threshold = cfg["service_level_seconds"]
@@ -576,7 +609,7 @@ def simulate_day(
             rows.append(
                 {
                     "hour": hour,
-                    "agents": staffing[k],
+                    "agents": float(capacity[k]),
                     **_summary(
                         wait[sel],
                         answered[sel],

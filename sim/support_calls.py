@@ -7,11 +7,17 @@ abandoned or unanswered call and an unresolved issue cost points on the resoluti
 pillar, each weighed by the customer's segment like any other pillar. A customer whose
 issue was not resolved calls again `callback_days` later. Agents cost money by the hour.
 
-Staffing is a plan of agents per clock hour, or `auto`: for each hour, the fewest agents
-that answer `service_level_target` of calls within `service_level_seconds` by Erlang C,
-for the calls the day-0 customer base is expected to make. `staffing_multiplier` scales
-the plan's agent-hours (0.8 = cut staff by 20%), apportioned to hours by largest
-remainder, so even a small centre feels a cut.
+Staffing is a plan of agents per clock hour in agent-hours (a fraction is a part-time
+shift), or `auto`: for each hour, the fewest agents that answer `service_level_target` of
+calls within `service_level_seconds` by Erlang C, for the calls the day-0 customer base is
+expected to make. `staffing_multiplier` scales every hour's agent-hours exactly (to the
+agent-minute): 0.8 turns one agent into one for 48 minutes of each hour, so a cut is felt
+at any size of centre and does not hinge on rounding.
+
+The week: day 0 of a run is a Monday; Saturdays and Sundays (days 5 and 6 of each week)
+use `weekend`, which sets their own opening hours, intraday arrival profile and staffing
+(null: weekends are like weekdays). Problems arise every day, so the day's calls come
+from the customers whatever the day; the weekend spreads them over its own hours.
 """
 
 import math
@@ -29,6 +35,7 @@ from sim.params import PILLARS, Flag, Num, check_section
 from sim.rng import uniform
 from sim.service_centre import (
     DayResult,
+    agent_minutes,
     arrival_times,
     draw_patiences,
     draw_service_times,
@@ -47,7 +54,10 @@ LINK = {  # keys of the `service_centre` section that tie the centre to the cust
     "unresolved_resolution_loss": Num(0.0, 10.0),
     "callback_days": Num(1, 365, integer=True),
     "hourly": Flag(),
+    "weekend": None,  # null or a mapping of WEEKEND_KEYS, checked in from_config
 }
+WEEKEND_KEYS = ("open_hour", "close_hour", "arrival_profile", "staffing")
+WEEKEND_DAYS = (5, 6)  # day % 7 of Saturday and Sunday: day 0 of a run is a Monday
 MONITORS = (
     "calls",
     "answered",
@@ -108,15 +118,34 @@ def auto_staffing(calls_per_day: float, centre: Mapping[str, Any], target: float
     return plan
 
 
-def scale_staffing(plan: Mapping[int, int], multiplier: float) -> dict:
-    """Scale the plan's agent-hours, apportioned to hours by largest remainder (ties: earlier)."""
-    exact = {h: a * multiplier for h, a in plan.items()}
-    floors = {h: math.floor(x) for h, x in exact.items()}
-    spare = round(sum(exact.values())) - sum(floors.values())
-    by_remainder = sorted(plan, key=lambda h: (-(exact[h] - floors[h]), h))
-    for h in by_remainder[:spare]:
-        floors[h] += 1
-    return floors
+def scale_staffing(plan: Mapping[int, float], multiplier: float) -> dict:
+    """Scale every hour's agent-hours by the multiplier, to the agent-minute."""
+    return {h: agent_minutes(a * multiplier) for h, a in plan.items()}
+
+
+def _weekend_centre(weekend: Any, centre_in: Mapping[str, Any]) -> tuple[dict | None, bool]:
+    """The weekend's centre (None when weekends are like weekdays) and whether it is auto."""
+    if weekend is None:
+        return None, False
+    if not isinstance(weekend, Mapping):
+        raise ConfigError(
+            f"service_centre.weekend must be null or a mapping with keys {', '.join(WEEKEND_KEYS)}"
+            f"; got {weekend!r}"
+        )
+    unknown = [str(k) for k in weekend if k not in WEEKEND_KEYS]
+    missing = [k for k in WEEKEND_KEYS if k not in weekend]
+    if unknown or missing:
+        problem = f"unknown key {unknown[0]}" if unknown else f"missing key {missing[0]}"
+        raise ConfigError(
+            f"service_centre.weekend: {problem}; keys: {', '.join(WEEKEND_KEYS)}"
+        )
+    auto = weekend["staffing"] == "auto"
+    merged = {k: v for k, v in centre_in.items() if k not in WEEKEND_KEYS}
+    merged.update({k: v for k, v in weekend.items() if not (auto and k == "staffing")})
+    try:
+        return validate_service_centre(merged), auto
+    except ConfigError as e:
+        raise ConfigError(str(e).replace("service_centre.", "service_centre.weekend.", 1)) from None
 
 
 @dataclass
@@ -126,6 +155,7 @@ class SupportCalls:
     touchpoint: int
     centre: dict[str, Any]
     link: dict[str, Any]
+    weekend: dict[str, Any] | None  # the centre on Saturdays and Sundays, None: as weekdays
     time_effort_weight: np.ndarray  # per segment
     resolution_weight: np.ndarray
     monitors: dict[str, np.ndarray]
@@ -167,18 +197,22 @@ class SupportCalls:
         if auto:
             centre_in = {k: v for k, v in centre_in.items() if k != "staffing"}
         centre = validate_service_centre(centre_in)  # checked even when switched off
+        weekend, weekend_auto = _weekend_centre(section["weekend"], centre_in)
         if not link["enabled"]:
             return None
         tp = journey.names.index(name)
-        if auto:
-            calls = expected_calls_per_day(journey, tp, customers,
-                                           centre["first_contact_resolution"])
-            centre["staffing"] = auto_staffing(calls, centre, link["service_level_target"])
-        centre["staffing"] = scale_staffing(centre["staffing"], link["staffing_multiplier"])
+        calls = expected_calls_per_day(journey, tp, customers, centre["first_contact_resolution"])
+        for c, is_auto in ((centre, auto), (weekend, weekend_auto)):
+            if c is None:
+                continue
+            if is_auto:
+                c["staffing"] = auto_staffing(calls, c, link["service_level_target"])
+            c["staffing"] = scale_staffing(c["staffing"], link["staffing_multiplier"])
         return cls(
             touchpoint=tp,
             centre=centre,
             link=link,
+            weekend=weekend,
             time_effort_weight=pillar_weights[:, PILLARS.index("time_effort")].copy(),
             resolution_weight=pillar_weights[:, PILLARS.index("resolution")].copy(),
             monitors={m: np.full(days, np.nan) for m in MONITORS},
@@ -193,7 +227,7 @@ class SupportCalls:
         so a scenario changing staffing meets the same callers with the same needs.
         """
         callers = np.flatnonzero(state.touchpoint == self.touchpoint)
-        c = self.centre
+        c = self.weekend if self.weekend is not None and day % 7 in WEEKEND_DAYS else self.centre
         u = {k: uniforms_of(key, callers, k) for k in range(4)}
         result: DayResult = simulate_day(
             arrival_times(callers.size, c, u[D_ARRIVAL]),

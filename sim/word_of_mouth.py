@@ -6,7 +6,8 @@ word of mouth about three times as common as negative (`evidence.yaml`). Message
 over the social network (sim.network) or, with weak ties, to anybody in the market. They
 are heard the same evening: the hearer's attitude shifts (for a prospect, that is purchase
 intent) and a prospect's expectations shift; each positive message a prospect heard
-may turn them into a customer the next morning (a referral, Bass's q).
+is an independent chance q of turning them into a customer the next morning (a referral,
+Bass's q): with advertising p, P(adopt) = 1 - (1 - p)(1 - q)^H for H messages.
 
 Public reviews are the zero moment of truth: a share of finished episodes posts a 1-5
 star rating, and prospects read the running average before buying.

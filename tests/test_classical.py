@@ -11,7 +11,8 @@ from tests.builders import one_touchpoint_journey, single_segment
 
 @pytest.fixture
 def constant_churn_cfg(cfg):
-    """Experience effects off: churn does not depend on attitude, spend is constant.
+    """Experience and tenure effects off: churn depends on neither attitude nor tenure,
+    spend is constant.
 
     Every customer buys once a day (price r) and churns with probability c at the end of
     each day; nobody is acquired or won back.
@@ -28,8 +29,10 @@ def constant_churn_cfg(cfg):
         switching_cost=0.0,
         loyalty_per_year=0.0,
         winback_rate_per_day=0.0,
+        onboarding_extra_log_odds=0.0,  # no early-tenure risk: the hazard is constant
     )
-    cfg["money"]["spend_satisfaction_elasticity"] = 0.0
+    cfg["money"].update(spend_satisfaction_elasticity=0.0, spend_growth_per_year=0.0,
+                        cost_to_serve_decline_per_year=0.0)
     cfg["acquisition"]["ad_rate_per_day"] = 0.0
     return cfg
 

@@ -8,7 +8,13 @@ import pytest
 from scipy.optimize import brentq
 
 from sim.errors import ConfigError
-from sim.network import Network, build_network, cascade_size
+from sim.network import (
+    Network,
+    _from_edges,
+    _small_world_edges,
+    build_network,
+    cascade_size,
+)
 
 GENERATED = ("small_world", "scale_free", "random")
 
@@ -79,24 +85,30 @@ def test_scale_free_degree_distribution_is_heavy_tailed():
 
 
 def test_small_world_without_rewiring_is_the_ring_lattice():
-    """rewire_prob=0 gives exactly the circulant ring: i linked to i±1..i±k/2 (mod n)."""
+    """rewire_prob=0 gives the circulant ring (i linked to i±1..i±k/2 mod n) on the built
+    positions, and build_network hands out the positions by a permutation: the graph is
+    the ring relabelled."""
     n, k = 50, 6
+    u, v = _small_world_edges(n, k // 2, 0.0, np.random.default_rng(0))
+    ring = nx.circulant_graph(n, range(1, k // 2 + 1))
+    lattice = Network.from_networkx(ring)
+    built = _from_edges(u, v, n)
+    assert np.array_equal(built.indptr, lattice.indptr)
+    assert np.array_equal(built.indices, lattice.indices)
     net = _build("small_world", n=n, mean_degree=k, rewire_prob=0.0)
-    lattice = Network.from_networkx(nx.circulant_graph(n, range(1, k // 2 + 1)))
-    assert np.array_equal(net.indptr, lattice.indptr)
-    assert np.array_equal(net.indices, lattice.indices)
-    np.testing.assert_array_equal(net.neighbours(0), [1, 2, 3, 47, 48, 49])
+    assert not np.array_equal(net.indices, lattice.indices)  # people are not in id order
+    assert nx.is_isomorphic(net.to_networkx(), ring)
 
 
 def test_small_world_rewires_the_requested_share_of_edges():
     """About rewire_prob of lattice edges end up elsewhere (sd here 0.003, tolerance 0.015)."""
     n, k, p = 2000, 10, 0.1
-    net = _build("small_world", n=n, mean_degree=k, rewire_prob=p)
-    u, v = net.edges().T
+    u, v = _small_world_edges(n, k // 2, p, np.random.default_rng(0))
+    u, v = _from_edges(u, v, n).edges().T
     distance = np.minimum(v - u, n - (v - u))
     off_lattice = np.mean(distance > k // 2)
     assert off_lattice == pytest.approx(p, abs=0.015)
-    assert nx.is_connected(net.to_networkx())
+    assert nx.is_connected(_build("small_world", n=n, mean_degree=k, rewire_prob=p).to_networkx())
 
 
 @pytest.mark.parametrize("kind", GENERATED)
@@ -327,3 +339,71 @@ def test_subcritical_cascades_stay_small():
     rng = np.random.default_rng(12)
     sizes = [cascade_size(net, 0.5 / k, [s], rng) for s in rng.integers(0, n, 30)]
     assert max(sizes) < 0.01 * n
+
+
+def _customer_tie_share_to_others(net: Network, customers: np.ndarray) -> tuple[float, int]:
+    """Share of customers' tie ends that reach non-customers, and the number of tie ends."""
+    rows = np.repeat(np.arange(net.n), net.degree)
+    ends = net.indices[customers[rows]]
+    return float((~customers[ends]).mean()), ends.size
+
+
+@pytest.mark.parametrize("kind", GENERATED)
+def test_customers_ties_reach_prospects_in_proportion_to_the_market(kind):
+    """With people at random positions, a customer's neighbour is a random other person:
+    the share of customers' ties to prospects is the prospects' share of the others,
+    P/(n-1), within 4 binomial standard errors sqrt(q(1-q)/m). A tie's ends are not
+    independent draws (all of a hub's ties share its group), so m is Kish's effective
+    number of people (sum d)^2 / sum d^2: n for a regular graph, less for scale-free.
+    Customers are ids 0..C-1, the layout that gave only 5% of ties to prospects before
+    positions were permuted."""
+    n, customers = 10_000, 3_000
+    is_customer = np.arange(n) < customers
+    net = _build(kind, n=n, mean_degree=10, seed=5)
+    share, _ = _customer_tie_share_to_others(net, is_customer)
+    q = (n - customers) / (n - 1)
+    degree = net.degree.astype(float)
+    effective = degree.sum() ** 2 / (degree**2).sum()
+    assert abs(share - q) < 4 * math.sqrt(q * (1 - q) / effective)
+    # scale-free hubs are not the customers either: their mean degree is the market's
+    se = degree.std() * math.sqrt(1 / customers + 1 / (n - customers))
+    assert abs(degree[is_customer].mean() - degree[~is_customer].mean()) < 4 * se
+
+
+@pytest.mark.parametrize("kind", GENERATED)
+@pytest.mark.parametrize("homophily", [0.3, 0.8])
+def test_homophily_clusters_customers_as_documented(kind, homophily):
+    """network.homophily h rewires a share h of the customer-prospect ties into
+    customer-customer and prospect-prospect ones: the share of customers' ties to
+    prospects falls to (1 - h) x P/(n-1), within 4 binomial standard errors plus the few
+    swaps skipped because they would repeat a tie (< 0.5% of them at this density);
+    every person keeps their degree."""
+    n, customers = 10_000, 3_000
+    is_customer = np.arange(n) < customers
+    plain = _build(kind, n=n, mean_degree=10, seed=5)
+    net = _build(kind, n=n, mean_degree=10, seed=5, homophily=homophily, groups=is_customer)
+    _assert_simple_undirected(net)
+    assert np.array_equal(net.degree, plain.degree)
+    share, _ = _customer_tie_share_to_others(net, is_customer)
+    q = (1 - homophily) * (n - customers) / (n - 1)
+    degree = net.degree.astype(float)
+    effective = degree.sum() ** 2 / (degree**2).sum()  # Kish, as in the test above
+    assert abs(share - q) < 4 * math.sqrt(q * (1 - q) / effective) + 0.005 * homophily
+
+
+def test_homophily_is_checked():
+    with pytest.raises(ConfigError, match=r"network.homophily must be a number in \[0, 1\]"):
+        _build("random", n=100, homophily=1.5, groups=np.ones(100, bool))
+
+
+def test_homophily_in_the_model_clusters_customers(cfg):
+    """The model's network.homophily clusters the day-0 customers (ids 0..C-1)."""
+    from sim.model import CXModel
+
+    cfg["network"]["homophily"] = 0.5
+    model = CXModel(cfg)
+    is_customer = np.arange(model.n_people) < cfg["population"]["customers"]
+    share, _ = _customer_tie_share_to_others(model.network, is_customer)
+    others = model.n_people - cfg["population"]["customers"]  # prospects and lapsed
+    q = 0.5 * others / (model.n_people - 1)
+    assert abs(share - q) < 4 * math.sqrt(q * (1 - q) / model.n_people) + 0.005

@@ -51,9 +51,12 @@ def test_unresolved_customers_call_again(busy_cfg):
 
 
 def test_agent_cost_enters_profit(busy_cfg):
+    """The same plan every weekday and every weekend day (day 0 is a Monday)."""
     d = Simulation(busy_cfg).run().daily
     agent_hours = d.cost_service_centre / 25.0
-    assert (agent_hours == agent_hours.iloc[0]).all()
+    weekend = np.isin(np.arange(len(d)) % 7, [5, 6])
+    assert (agent_hours[~weekend] == agent_hours.iloc[0]).all()
+    assert (agent_hours[weekend] == agent_hours.iloc[5]).all()
     assert np.allclose(d.profit, d.gross_margin - d.cost_service - d.cost_acquisition
                        - d.cost_cx_investment - d.cost_service_centre)
 
@@ -105,11 +108,13 @@ def test_auto_staffing_is_the_fewest_agents_meeting_the_target():
         assert agents == 1 or level(agents - 1) < 0.8
 
 
-def test_staffing_cuts_are_apportioned_by_largest_remainder():
-    assert scale_staffing({8: 1, 9: 1, 10: 1, 11: 1, 12: 1}, 0.8) == {
-        8: 1, 9: 1, 10: 1, 11: 1, 12: 0}
+def test_staffing_cuts_scale_every_hour_to_the_agent_minute():
+    """A 20% cut of one agent is one agent for 48 minutes of every hour, not a closed hour."""
+    assert scale_staffing({8: 1, 9: 1, 10: 1, 11: 1, 12: 1}, 0.8) == dict.fromkeys(
+        range(8, 13), 0.8)
     assert scale_staffing({8: 10, 9: 5}, 0.8) == {8: 8, 9: 4}
     assert scale_staffing({8: 3, 9: 3}, 1.0) == {8: 3, 9: 3}
+    assert scale_staffing({8: 1}, 0.333) == {8: 20 / 60}  # 19.98 minutes: 20
 
 
 def test_touchpoint_must_be_in_the_journey(cfg):
@@ -122,7 +127,7 @@ def test_touchpoint_must_be_in_the_journey(cfg):
 
 def test_negative_agents(cfg):
     cfg["service_centre"]["staffing"] = {9: -1}
-    with pytest.raises(ConfigError, match=r"service_centre.staffing.9 must be an integer >= 0"):
+    with pytest.raises(ConfigError, match=r"service_centre.staffing.9 must be a number >= 0"):
         CXModel(cfg)
 
 

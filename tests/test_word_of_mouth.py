@@ -19,7 +19,9 @@ def bass_cfg(default_cfg):
     """The Bass (1969) model as a special case: no churn, no experience effects on
     adoption, influence fully mixed. Every customer, every day, is delighted by a
     one-touchpoint journey and tells one person drawn from the whole market; a prospect
-    adopts with probability p + q x (positive messages heard)."""
+    adopts with probability 1 - (1 - p)(1 - q)^H for H positive messages heard, which for
+    q = 0.03 is Bass's p + qH within the tolerance below (tests/test_referrals.py shows
+    the difference at large q)."""
     cfg = copy.deepcopy(default_cfg)
     cfg["population"].update(customers=2500, prospects=47500, agent_handles="none",
                              lapsed_per_customer=0.0, lapsed_exit_days=1e9)  # a closed market
