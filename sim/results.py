@@ -339,10 +339,27 @@ def projected_clv(margin_per_day, daily_churn_rate, annual_discount_rate: float)
     """Closed-form CLV for constant churn c: m (1 + r) / (r + c), r the daily discount rate.
 
     Convention: a customer active on day t earns the day's margin m, then may churn at
-    the end of the day (tests/test_classical.py). Works on numbers and arrays.
+    the end of the day (tests/test_classical.py). Works on numbers and arrays. With no
+    discounting and no churn (r + c = 0) the sum does not converge: the CLV is NaN there
+    (null in summary.json, with the reason in `clv_notes`), never inf.
     """
     r = (1.0 + annual_discount_rate) ** (1.0 / 365.0) - 1.0
-    return margin_per_day * (1.0 + r) / (r + daily_churn_rate)
+    denominator = r + np.asarray(daily_churn_rate, dtype=np.float64)
+    safe = np.where(denominator > 0, denominator, 1.0)
+    clv = np.where(denominator > 0, np.asarray(margin_per_day) * (1.0 + r) / safe, np.nan)
+    return clv if clv.ndim else float(clv)
+
+
+CLV_NOTE = (
+    "not finite: no churn observed and money.annual_discount_rate is 0, so the lifetime "
+    "value has no finite sum; give a discount rate above 0 or simulate longer"
+)
+
+
+def clv_notes(segments: pd.DataFrame) -> dict[str, str]:
+    """Why a segment's projected CLV is null in summary.json (empty when all are finite)."""
+    bad = ~np.isfinite(segments.projected_clv.to_numpy(dtype=float))
+    return dict.fromkeys(segments.segment[bad], CLV_NOTE)
 
 
 def segment_table(
@@ -498,6 +515,7 @@ class Result:
             "clv_by_segment": dict(
                 zip(segments.segment, segments.projected_clv.round(2), strict=True)
             ),
+            "clv_notes": clv_notes(segments),
             "service_staffing": None if support is None else support.centre["staffing"],
             "config": cfg,
         }

@@ -10,10 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sim.config import CONFIG_DIR, load_config
 from sim.errors import ConfigError
 from sim.journey import Journey
-from sim.params import validate
+from sim.params import PILLARS, validate
+from sim.support_calls import SupportCalls
 
 SCENARIO_DIR = CONFIG_DIR / "scenario"
 
@@ -48,9 +51,14 @@ class Scenario:
 
 
 def check_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """Every check a run makes before simulating (parameters and journey map); the valid config."""
+    """Every check a run makes before simulating (parameters, journey map, service centre);
+    the valid config."""
     checked = validate(cfg)
-    Journey.from_config(checked["journey"])
+    journey = Journey.from_config(checked["journey"])
+    weights = np.full((1, len(PILLARS)), 1.0 / len(PILLARS))  # the section's checks, not a run's
+    SupportCalls.from_config(
+        checked["service_centre"], journey, weights, checked["population"]["customers"], 1
+    )
     return checked
 
 

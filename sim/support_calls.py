@@ -48,6 +48,7 @@ LINK = {  # keys of the `service_centre` section that tie the centre to the cust
     "callback_days": Num(1, 365, integer=True),
     "hourly": Flag(),
 }
+AUTO_STAFFING_MAX_AGENTS = 100_000  # agents per hour that staffing=auto may plan, at most
 MONITORS = (
     "calls",
     "answered",
@@ -105,6 +106,13 @@ def auto_staffing(calls_per_day: float, centre: Mapping[str, Any], target: float
             level = 1.0 - p_wait * math.exp(-(agents * mu - lam) * threshold)
             if p_wait < 1.0 and level >= target:
                 break
+            if agents >= AUTO_STAFFING_MAX_AGENTS:  # a bound, so no input can loop for ever
+                raise ConfigError(
+                    f"service_centre.staffing=auto: no plan of up to {AUTO_STAFFING_MAX_AGENTS:,}"
+                    f" agents at hour {hour} answers {target:g} of calls within {threshold:g} s"
+                    " (service_centre.service_level_target); lower the target or give "
+                    "service_centre.staffing as agents per hour"
+                )
             agents += 1
         plan[hour] = agents
     return plan
