@@ -42,9 +42,12 @@ class Num:
 
     def allowed(self) -> str:
         """What the rule accepts, in words: "a finite number >= 0 (no upper bound)"."""
-        kind = "an integer" if self.integer else "a finite number"
-        unbounded = " (no upper bound)" if self.high is None else ""
-        return f"{kind}{self._range()}{unbounded}"
+        if self.integer:
+            return f"an integer{self._range()}"
+        if self.low is not None and self.high is not None:
+            return self._range().strip()  # "in [0, 1]": finite by its bounds
+        side = "upper" if self.high is None else "lower"
+        return f"a finite number{self._range()} (no {side} bound)"
 
     def _range(self) -> str:
         fmt = (lambda x: str(int(x))) if self.integer else _fmt
