@@ -100,7 +100,7 @@ def auto_staffing(calls_per_day: float, centre: Mapping[str, Any], target: float
     plan = {}
     for hour, weight in profile.items():
         lam = calls_per_day * weight / total / 3600.0
-        agents = 1 if lam > 0 else 0
+        agents = max(1, math.floor(lam / mu)) if lam > 0 else 0  # fewer cannot keep up
         while lam > 0:
             p_wait, _ = erlang_c(lam, mu, agents)
             level = 1.0 - p_wait * math.exp(-(agents * mu - lam) * threshold)
