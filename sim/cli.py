@@ -47,7 +47,7 @@ def format_summary(result: Result, folder: Path | None = None) -> str:
         f"  {retention:<28} {100 * s['retention']:>11.1f}%  (of the day-0 base)",
         f"  revenue                      {s['revenue']:>12,.0f}",
         f"  profit                       {s['profit']:>12,.0f}",
-        f"  NPS, true                    {s['nps']:>+12.1f}",
+        f"  NPS, true                    {_signed(s['nps'])}",
         f"  NPS, survey (last 90 days)   {_signed(s['nps_survey_90d'])}",
     ]
     if folder is not None:

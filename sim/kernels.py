@@ -289,7 +289,9 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
             )
             v = felt_value(q - s.expectation[i], p.alpha, p.loss_aversion)
             m = j.weight[tp] * v
-            s.expectation[i] += p.adaptation * (q - s.expectation[i])
+            # expectations stay on the 0-10 scale (q itself may stray past it with noise)
+            e = s.expectation[i] + p.adaptation * (q - s.expectation[i])
+            s.expectation[i] = min(10.0, max(0.0, e))
             # Memory within the episode: running peak, end, sum and worst moment.
             if abs(m) > abs(s.episode_peak[i]):
                 s.episode_peak[i] = m

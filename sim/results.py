@@ -356,10 +356,17 @@ CLV_NOTE = (
 )
 
 
+CLV_NOTE_EMPTY = "undefined: the segment had no customers in the run"
+
+
 def clv_notes(segments: pd.DataFrame) -> dict[str, str]:
     """Why a segment's projected CLV is null in summary.json (empty when all are finite)."""
     bad = ~np.isfinite(segments.projected_clv.to_numpy(dtype=float))
-    return dict.fromkeys(segments.segment[bad], CLV_NOTE)
+    empty = segments.customer_days.to_numpy() == 0
+    return {
+        name: CLV_NOTE_EMPTY if none else CLV_NOTE
+        for name, none in zip(segments.segment[bad], empty[bad], strict=True)
+    }
 
 
 def segment_table(
