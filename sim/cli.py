@@ -153,7 +153,7 @@ def _interrupted() -> str:
         )
     folder = _state.get("folder")
     if folder is None:
-        return "nothing was run or written"
+        return "nothing was written; run the same command again"
     return (
         f"the run in {folder} stopped before its summary.json (written last), so its "
         "results are incomplete; run the same command again"
@@ -197,7 +197,7 @@ def main() -> None:
         lock = None
         if run_dir and not multirun and not info and "${" not in run_dir:
             lock = acquire_lock(Path(run_dir))  # before Hydra writes .hydra/ into it
-            _state["held"] = Path(run_dir)
+            _state["held"] = _state["folder"] = Path(run_dir)
         try:
             _app()
             if "error" in _state:

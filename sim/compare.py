@@ -434,7 +434,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_intermixed_args(argv)
     if args.jobs == 0 or args.jobs < -1:
         parser.error(f"argument -j/--jobs: must be -1 (all cores) or at least 1; got {args.jobs}")
-    with reported("cxsim-compare", debug):
+    stopped = "the comparison stopped before writing its results; run the same command again"
+    with reported("cxsim-compare", debug, on_interrupt=lambda: stopped):
         _main(args)
 
 

@@ -45,7 +45,7 @@ from hydra.experimental.callback import Callback
 
 from sim.config import GROUPS, load_config
 from sim.errors import ConfigError
-from sim.io import clear_outputs, write_atomic, write_json
+from sim.io import clear_outputs, remove_stale_tmp, write_atomic, write_json
 from sim.kpis import DESCRIPTIVE, KPIS, run_kpis
 from sim.params import SCHEMA, MapOf, Opaque
 from sim.scenarios import check_config
@@ -542,6 +542,8 @@ class SweepTable(Callback):
         from omegaconf import OmegaConf
 
         self.sweep_dir = Path(str(config.hydra.sweep.dir))
+        if self.sweep_dir.is_dir():
+            remove_stale_tmp(self.sweep_dir)  # a killed sweep's half-written table
         plain = OmegaConf.to_container(config.hydra, resolve=False)
         jobs = expand(sweep_overrides({"hydra": plain}))
         self._bar = _Progress(self.sweep_dir, len(jobs) if jobs else None, self.progress)

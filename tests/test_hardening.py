@@ -359,10 +359,9 @@ def _popen(*args: str, cwd: Path) -> subprocess.Popen:
 
 def test_ctrl_c_during_a_run_says_what_happened_and_how_to_go_on(tmp_path):
     out = tmp_path / "run"
-    proc = _popen("population.customers=20000", "days=3000", "output.plots=false",
+    proc = _popen("population.customers=50000", "days=5000", "output.plots=false",
                   f"hydra.run.dir={out}", cwd=tmp_path)
-    _, err = _interrupt_when(proc, lambda: (out / ".hydra").exists())
-    time.sleep(0)
+    _, err = _interrupt_when(proc, lambda: (out / ".hydra" / "overrides.yaml").exists())
     assert proc.returncode == EXIT_INTERRUPTED, err
     assert "Traceback" not in err
     line = [x for x in err.splitlines() if x.strip()][-1]
