@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 EXIT_USER, EXIT_RUNTIME, EXIT_INTERRUPTED, EXIT_BUG = 2, 3, 130, 1
+EXIT_BROKEN_PIPE = 141  # the reader of the output went away (`| head`), as shells report it
 DEBUG_ENV = "CXSIM_DEBUG"
 
 
@@ -156,6 +157,10 @@ def reported(
         yield
     except SystemExit:
         raise
+    except BrokenPipeError:  # `cxsim --help | head`: the reader left; nothing to report
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_BROKEN_PIPE)
     except BaseException as err:
         if debug:
             raise
