@@ -21,7 +21,6 @@ from omegaconf import DictConfig
 
 from sim.config import CONFIG_DIR, check_override_keys, load_config, to_plain
 from sim.errors import ConfigError, RunError, debug_requested, reported
-from sim.footprint import check_memory
 from sim.io import LOCK, acquire_lock, clear_outputs, release_lock, remove_stale_tmp, run_folder
 from sim.network import build_network
 from sim.results import TABLES, Result
@@ -133,8 +132,7 @@ def preflight(overrides: Sequence[str]) -> dict[str, Any]:
     """Every check of a single run before Hydra makes its folder: compose, values, journey,
     edge list and memory. Returns the checked config."""
     cfg = load_config(overrides)
-    checked = check_config(cfg)
-    check_memory(checked)
+    checked = check_config(cfg)  # memory included
     net, pop = checked["network"], checked["population"]
     if net["kind"] == "edge_list":
         build_network("edge_list", pop["customers"] + pop["prospects"], 0.0, None, 0.0,

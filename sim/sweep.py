@@ -207,6 +207,8 @@ def check_sweep(overrides: Sequence[str]) -> None:
             continue
         for value, _ in values:
             rule.check(key, value)
+        if key.startswith("population."):  # market sizes: each one's memory estimate too
+            groups.append([f"{key}={text}" for _, text in values])
     combos = list(itertools.product(*groups))
     if len(combos) > 64:  # too many to compose: each group value on its own
         combos = [(v,) for g in groups for v in g]

@@ -229,6 +229,10 @@ def test_cli_refuses_a_run_that_does_not_fit_before_any_folder(tmp_path):
                  env={"CXSIM_MEMORY_LIMIT": "100M"})
     one_line_error(proc, EXIT_RUNTIME, "not enough memory", "2,010,000 people", "100 MB")
     assert not out.exists()
+    sweep = cxsim("--multirun", "population.customers=1000,2000000", f"hydra.sweep.dir={out}",
+                  cwd=tmp_path, env={"CXSIM_MEMORY_LIMIT": "300M"})  # the first job fits
+    one_line_error(sweep, EXIT_RUNTIME, "not enough memory", "2,010,000 people")
+    assert not out.exists()  # before any job
 
 
 # --- edge lists -----------------------------------------------------------------------------
