@@ -165,11 +165,9 @@ def reported(
         if debug:
             raise
         code, message = describe(err)
-        if code == EXIT_INTERRUPTED and on_interrupt is not None:
-            message = f"{message}; {on_interrupt()}"
-        label = "interrupted" if code == EXIT_INTERRUPTED else "error"
+        label = "error"
         if code == EXIT_INTERRUPTED:
-            message = message.removeprefix("interrupted (Ctrl-C); ")
-            message = f"Ctrl-C: {message}" if on_interrupt else "Ctrl-C"
+            label = "interrupted"
+            message = f"Ctrl-C: {on_interrupt()}" if on_interrupt is not None else "Ctrl-C"
         print(f"{prog}: {label}: {message}", file=sys.stderr, flush=True)
         sys.exit(code)
