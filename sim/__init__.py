@@ -32,10 +32,12 @@ def _versioned_numba_cache() -> None:
 _versioned_numba_cache()
 
 from sim.config import load_config  # noqa: E402  (after the cache folder is set)
-from sim.errors import ConfigError  # noqa: E402
+from sim.errors import ConfigError, RunError  # noqa: E402
 from sim.model import CXModel  # noqa: E402
 from sim.results import Result  # noqa: E402
 from sim.simulation import Simulation  # noqa: E402
 
 __version__ = version("cxsim")
-__all__ = ["CXModel", "ConfigError", "Result", "Simulation", "__version__", "load_config"]
+__all__ = [
+    "CXModel", "ConfigError", "Result", "RunError", "Simulation", "__version__", "load_config",
+]

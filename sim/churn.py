@@ -31,7 +31,8 @@ def onboarding_log_odds(extra_log_odds: float, half_life_days: float) -> np.ndar
     if extra_log_odds <= ONBOARDING_NEGLIGIBLE:
         return np.zeros(1)
     length = 1 + math.ceil(half_life_days * math.log2(extra_log_odds / ONBOARDING_NEGLIGIBLE))
-    return extra_log_odds * 0.5 ** (np.arange(length) / half_life_days)
+    with np.errstate(over="ignore"):  # a half-life of a fraction of a day: 0.5^inf = 0
+        return extra_log_odds * 0.5 ** (np.arange(length) / half_life_days)
 
 
 @njit(cache=True)

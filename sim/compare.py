@@ -33,8 +33,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.config import check_override_keys
-from sim.errors import ConfigError
-from sim.io import write_atomic
+from sim.errors import ConfigError, debug_requested, reported
+from sim.io import run_folder, write_atomic
 from sim.kpis import DESCRIPTIVE, KPIS, run_kpis
 from sim.scenarios import Scenario, scenario_config
 
@@ -460,7 +460,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--sweep", help="compare the jobs of a finished cxsim --multirun sweep")
     parser.add_argument("--no-plots", action="store_true", help="write no plots")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(argv)
     args = parser.parse_intermixed_args(argv)
+    if args.jobs == 0 or args.jobs < -1:
+        parser.error(f"argument -j/--jobs: must be -1 (all cores) or at least 1; got {args.jobs}")
+    stopped = "the comparison stopped before writing its results; run the same command again"
+    with reported("cxsim-compare", debug, on_interrupt=lambda: stopped):
+        _main(args)
+
+
+def _main(args: argparse.Namespace) -> None:
     scenarios = [
         s
         for o in args.overrides
@@ -468,27 +478,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         for s in _parse_scenarios(o.split("=", 1)[1])
     ]
     overrides = [o for o in args.overrides if not o.startswith("scenario=")]
-    try:
-        if args.sweep:
-            if scenarios or overrides:
-                raise ConfigError(
-                    "--sweep compares the jobs of a sweep; give no scenarios or overrides"
-                )
-            result = compare_sweep(args.sweep, baseline=args.baseline)
-        else:
-            result = compare(
-                scenarios,
-                replications=args.replications,
-                overrides=overrides,
-                baseline=args.baseline,
-                jobs=args.jobs,
-                paired=not args.independent,
-                progress=None,
+    if args.sweep:
+        if scenarios or overrides:
+            raise ConfigError(
+                "--sweep compares the jobs of a sweep; give no scenarios or overrides"
             )
-    except ConfigError as err:
-        print(f"cxsim-compare: error: {err}", file=sys.stderr)
-        sys.exit(2)
+        result = compare_sweep(args.sweep, baseline=args.baseline)
+    else:
+        result = compare(
+            scenarios,
+            replications=args.replications,
+            overrides=overrides,
+            baseline=args.baseline,
+            jobs=args.jobs,
+            paired=not args.independent,
+            progress=None,
+        )
     out = Path(args.out or Path("compare") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S"))
-    result.save(out, plots=not args.no_plots)
+    with run_folder(out):  # one comparison per folder at a time
+        result.save(out, plots=not args.no_plots)
     print(result.text())
     print(f"results: {out}")

@@ -38,6 +38,14 @@ def check_override_keys(overrides: Sequence[str]) -> None:
     """
     for item in overrides:
         key = item.split("=", 1)[0].strip()
+        if key.lstrip("+") in (*GROUPS, "scenario") and "=" in item:
+            value = item.split("=", 1)[1].strip()
+            if value.lower() in ("", "null", "none", "~"):
+                options = sorted(p.stem for p in (CONFIG_DIR / key.lstrip("+")).glob("*.yaml"))
+                raise ConfigError(
+                    f"{key.lstrip('+')} must name one of {', '.join(options)}; got "
+                    f"{value or 'an empty value'!r} in override {item!r}"
+                )
         if "=" not in item or key.startswith(("+", "~", "hydra")) or key in GROUPS:
             continue
         rule: Any = SCHEMA

@@ -39,6 +39,7 @@ from sim.agents import Customer
 from sim.churn import logit, onboarding_log_odds
 from sim.errors import ConfigError
 from sim.experience import failure_chance, perceived_quality, settled_expectation, value_shift
+from sim.footprint import AGENT_HANDLES_AUTO_MAX, check_memory
 from sim.journey import Journey
 from sim.kernels import JourneyArrays, Keys, Params, begin_day, live_day
 from sim.kernels import Network as KernelNetwork
@@ -51,7 +52,6 @@ from sim.rng import day_key, stream_generator, stream_key
 from sim.support_calls import SupportCalls
 from sim.word_of_mouth import review_factor
 
-AGENT_HANDLES_AUTO_MAX = 200_000
 PARALLEL_FROM = 200_000  # people from which population.parallel=auto uses numba's threads
 
 
@@ -60,6 +60,7 @@ class CXModel(mesa.Model):
 
     def __init__(self, cfg: Mapping[str, Any]) -> None:
         self.cfg = validate(cfg)
+        check_memory(self.cfg)  # refuse before allocating what cannot fit
         self.journey = Journey.from_config(self.cfg["journey"])
         super().__init__(rng=self.cfg["seed"])
         c = self.cfg

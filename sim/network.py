@@ -10,6 +10,7 @@ build in well under a second per kind; networkx is only used for inspection.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import operator
 import os
@@ -187,6 +188,7 @@ def build_network(
         if path is None:
             raise ConfigError("network.path is required when network.kind is edge_list")
         u, v = _read_edge_list(os.fspath(path), n)  # ids are the people the file names
+        _check_edge_list(os.fspath(path), u, v, n)
         return _finish(u, v, n, homophily, groups, rng)
 
     if not _is_real(mean_degree) or not 0 < mean_degree < n - 1:
@@ -497,6 +499,51 @@ def _read_edge_list(path: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     if suspect:
         pairs = _parse_edge_lines(path, n)
     return pairs[:, 0], pairs[:, 1]
+
+
+def _check_edge_list(path: str, u: np.ndarray, v: np.ndarray, n: int) -> None:
+    """At least one usable edge; self-loops and duplicates are dropped with a warning that
+    gives their count and the first line of each (ConfigError when nothing is left)."""
+    loops = int(np.count_nonzero(u == v))
+    keys = _edge_keys(u[u != v], v[u != v], n)
+    usable = int(np.unique(keys).size)
+    duplicates = int(keys.size) - usable
+    if usable == 0:
+        what = f"{u.size} edge lines, {loops} of them self-loops" if u.size else "no edge lines"
+        raise ConfigError(
+            f"network.path: {path} has no usable edge ({what}); an edge list needs at least "
+            "one line 'u v' with two different node ids"
+        )
+    if loops or duplicates:
+        first_loop, first_dup = _first_bad_lines(path)
+        parts = []
+        if loops:
+            parts.append(f"{loops} self-loop(s) (first on line {first_loop})")
+        if duplicates:
+            parts.append(f"{duplicates} duplicate edge(s) (first on line {first_dup})")
+        logging.getLogger("cxsim").warning(
+            "network.path: %s: dropped %s; %d edges remain", path, " and ".join(parts), usable
+        )
+
+
+def _first_bad_lines(path: str) -> tuple[int | None, int | None]:
+    """Line numbers of the first self-loop and the first duplicate (either direction)."""
+    first_loop = first_dup = None
+    seen = set()
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for lineno, line in enumerate(f, start=1):
+            fields = line.split("#", 1)[0].split()
+            if len(fields) != 2:
+                continue
+            a, b = int(fields[0]), int(fields[1])
+            if a == b:
+                first_loop = first_loop or lineno
+            elif (min(a, b), max(a, b)) in seen:
+                first_dup = first_dup or lineno
+            seen.add((min(a, b), max(a, b)))
+            if first_loop and first_dup:
+                break
+    return first_loop, first_dup
 
 
 def _parse_edge_lines(path: str, n: int) -> np.ndarray:

@@ -6,6 +6,7 @@ stops the run before any simulation work, with a message naming the key and what
 would have been accepted.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,17 +28,26 @@ class Num:
 
     def check(self, key: str, value: Any) -> float | int:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            kind = "an integer" if self.integer else "a number"
-            raise ConfigError(f"{key} must be {kind}{self._range()}; got {value!r}")
+            raise ConfigError(f"{key} must be {self.allowed()}; got {value!r}")
+        if not math.isfinite(value):  # NaN passes every comparison; inf passes open bounds
+            raise ConfigError(f"{key} must be {self.allowed()}; got {value!r} (not finite)")
         if self.integer and value != int(value):
-            raise ConfigError(f"{key} must be an integer{self._range()}; got {value!r}")
+            raise ConfigError(f"{key} must be {self.allowed()}; got {value!r}")
         too_low = self.low is not None and (
             value < self.low or (self.low_open and value == self.low)
         )
         if too_low or (self.high is not None and value > self.high):
-            kind = " an integer" if self.integer else ""
-            raise ConfigError(f"{key} must be{kind}{self._range()}; got {value!r}")
+            raise ConfigError(f"{key} must be {self.allowed()}; got {value!r}")
         return int(value) if self.integer else float(value)
+
+    def allowed(self) -> str:
+        """What the rule accepts, in words: "a finite number >= 0 (no upper bound)"."""
+        if self.integer:
+            return f"an integer{self._range()}"
+        if self.low is not None and self.high is not None:
+            return self._range().strip()  # "in [0, 1]": finite by its bounds
+        side = "upper" if self.high is None else "lower"
+        return f"a finite number{self._range()} (no {side} bound)"
 
     def _range(self) -> str:
         fmt = (lambda x: str(int(x))) if self.integer else _fmt

@@ -96,9 +96,9 @@ def initial_state(
     expectation = np.clip(seg_expect[seg] + seg_expect_sd[seg] * rng.standard_normal(n), 0, 10)
     anchor = np.clip(expectation[:, None] + norm_offset[None, :], 0.0, 10.0)
     tp_expectation = anchor.astype(np.float32)
-    tp_expectation[experienced] = (
+    tp_expectation[experienced] = np.clip(
         experienced_share * mean_quality[seg[experienced]]
-        + (1.0 - experienced_share) * anchor[experienced]
+        + (1.0 - experienced_share) * anchor[experienced], 0.0, 10.0
     )
     attitude = np.zeros(n)
     attitude[experienced] = attitude_baseline[seg[experienced]] + memory[

@@ -361,10 +361,34 @@ def projected_clv(margin_per_day, daily_churn_rate, annual_discount_rate: float)
     """Closed-form CLV for constant churn c: m (1 + r) / (r + c), r the daily discount rate.
 
     Convention: a customer active on day t earns the day's margin m, then may churn at
-    the end of the day (tests/test_classical.py). Works on numbers and arrays.
+    the end of the day (tests/test_classical.py). Works on numbers and arrays. With no
+    discounting and no churn (r + c = 0) the sum does not converge: the CLV is NaN there
+    (null in summary.json, with the reason in `clv_notes`), never inf.
     """
     r = (1.0 + annual_discount_rate) ** (1.0 / 365.0) - 1.0
-    return margin_per_day * (1.0 + r) / (r + daily_churn_rate)
+    denominator = r + np.asarray(daily_churn_rate, dtype=np.float64)
+    safe = np.where(denominator > 0, denominator, 1.0)
+    clv = np.where(denominator > 0, np.asarray(margin_per_day) * (1.0 + r) / safe, np.nan)
+    return clv if clv.ndim else float(clv)
+
+
+CLV_NOTE = (
+    "not finite: no churn observed and money.annual_discount_rate is 0, so the lifetime "
+    "value has no finite sum; give a discount rate above 0 or simulate longer"
+)
+
+
+CLV_NOTE_EMPTY = "undefined: the segment had no customers in the run"
+
+
+def clv_notes(segments: pd.DataFrame) -> dict[str, str]:
+    """Why a segment's projected CLV is null in summary.json (empty when all are finite)."""
+    bad = ~np.isfinite(segments.projected_clv.to_numpy(dtype=float))
+    empty = segments.customer_days.to_numpy() == 0
+    return {
+        name: CLV_NOTE_EMPTY if none else CLV_NOTE
+        for name, none in zip(segments.segment[bad], empty[bad], strict=True)
+    }
 
 
 def segment_table(
@@ -402,17 +426,19 @@ def segment_table(
 
 
 def customer_retention_rate(daily: pd.DataFrame, start_customers: int, days: int) -> float:
-    """Customer retention rate over days [0, days): (E - N) / S.
+    """Customer retention rate over days [0, days): (E - N) / S, at least 0.
 
     S: customers at the start, E: customers at the end, N: customers gained during the
     period (new and won back). Counts every customer, whenever acquired, so a better
     experience for new customers shows here too (the day-0 base alone would hide it).
+    Since E = S + N - churned, it is 1 - churned / S, which falls below 0 when more
+    customers leave during the period than there were at its start (reported as 0).
     """
     if start_customers <= 0:
         return float("nan")
     period = daily.iloc[:days]
     gained = float(period.new.sum() + period.won_back.sum())
-    return (float(period.active.iloc[-1]) - gained) / start_customers
+    return max(0.0, (float(period.active.iloc[-1]) - gained) / start_customers)
 
 
 def new_customer_retention(cohorts: pd.DataFrame, age_days: int) -> float:
@@ -611,6 +637,7 @@ class Result:
             "clv_by_segment": dict(
                 zip(segments.segment, segments.projected_clv.round(2), strict=True)
             ),
+            "clv_notes": clv_notes(segments),
             "service_staffing": None if support is None else support.centre["staffing"],
             "service_staffing_weekend": None if support is None or support.weekend is None
             else support.weekend["staffing"],

@@ -10,10 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sim.config import CONFIG_DIR, load_config
 from sim.errors import ConfigError
+from sim.footprint import check_memory
 from sim.journey import Journey
-from sim.params import validate
+from sim.params import PILLARS, validate
+from sim.support_calls import SupportCalls
 
 SCENARIO_DIR = CONFIG_DIR / "scenario"
 
@@ -48,9 +52,15 @@ class Scenario:
 
 
 def check_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """Every check a run makes before simulating (parameters and journey map); the valid config."""
+    """Every check a run makes before simulating (parameters, journey map, service centre,
+    memory); the valid config."""
     checked = validate(cfg)
-    Journey.from_config(checked["journey"])
+    journey = Journey.from_config(checked["journey"])
+    weights = np.full((1, len(PILLARS)), 1.0 / len(PILLARS))  # the section's checks, not a run's
+    SupportCalls.from_config(
+        checked["service_centre"], journey, weights, checked["population"]["customers"], 1
+    )
+    check_memory(checked)  # a sweep or comparison whose runs cannot fit stops before any
     return checked
 
 

@@ -58,6 +58,7 @@ LINK = {  # keys of the `service_centre` section that tie the centre to the cust
 }
 WEEKEND_KEYS = ("open_hour", "close_hour", "arrival_profile", "staffing")
 WEEKEND_DAYS = (5, 6)  # day % 7 of Saturday and Sunday: day 0 of a run is a Monday
+AUTO_STAFFING_MAX_AGENTS = 100_000  # agents per hour that staffing=auto may plan, at most
 MONITORS = (
     "calls",
     "answered",
@@ -107,12 +108,19 @@ def auto_staffing(calls_per_day: float, centre: Mapping[str, Any], target: float
     plan = {}
     for hour, weight in profile.items():
         lam = calls_per_day * weight / total / 3600.0
-        agents = 1 if lam > 0 else 0
+        agents = max(1, math.floor(lam / mu)) if lam > 0 else 0  # fewer cannot keep up
         while lam > 0:
             p_wait, _ = erlang_c(lam, mu, agents)
             level = 1.0 - p_wait * math.exp(-(agents * mu - lam) * threshold)
             if p_wait < 1.0 and level >= target:
                 break
+            if agents >= AUTO_STAFFING_MAX_AGENTS:  # a bound, so no input can loop for ever
+                raise ConfigError(
+                    f"service_centre.staffing=auto: no plan of up to {AUTO_STAFFING_MAX_AGENTS:,}"
+                    f" agents at hour {hour} answers {target:g} of calls within {threshold:g} s"
+                    " (service_centre.service_level_target); lower the target or give "
+                    "service_centre.staffing as agents per hour"
+                )
             agents += 1
         plan[hour] = agents
     return plan

@@ -45,7 +45,7 @@ from hydra.experimental.callback import Callback
 
 from sim.config import GROUPS, load_config
 from sim.errors import ConfigError
-from sim.io import write_atomic, write_json
+from sim.io import clear_outputs, remove_stale_tmp, write_atomic, write_json
 from sim.kpis import DESCRIPTIVE, KPIS, run_kpis
 from sim.params import SCHEMA, MapOf, Opaque
 from sim.scenarios import check_config
@@ -61,6 +61,10 @@ SUMMARY, ERROR, JOB = "summary.json", "error.json", "job.json"  # job.json: the 
 TABLE = "sweep"  # sweep.parquet and sweep.csv in the sweep folder
 PARAMS_META = "params"  # table.attrs key: the names of the parameter columns
 FIXED = ("seed", "replication", "scenario")  # columns every table has, from each job's config
+RUN_TABLES = (  # the tables a job writes (sim.results.TABLES), cleared before it runs again
+    "daily", "customers", "journey_map", "touchpoints_daily", "cohorts", "segments",
+    "service_hourly",
+)
 STATUSES = ("finished", "failed", "unfinished", "not started")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -85,6 +89,7 @@ def sweep_job(cfg: Mapping[str, Any], folder: Path, run: Callable[[dict], "Resul
             return _headline(done)
         for name in (SUMMARY, ERROR):
             (folder / name).unlink(missing_ok=True)
+        clear_outputs(folder, [f"{t}.{x}" for t in RUN_TABLES for x in ("parquet", "csv")])
         write_json(folder / JOB, {"version": version("cxsim"), "code": code_digest()})
         summary = run(checked).summary
     except Exception as err:
@@ -202,6 +207,8 @@ def check_sweep(overrides: Sequence[str]) -> None:
             continue
         for value, _ in values:
             rule.check(key, value)
+        if key.startswith("population."):  # market sizes: each one's memory estimate too
+            groups.append([f"{key}={text}" for _, text in values])
     combos = list(itertools.product(*groups))
     if len(combos) > 64:  # too many to compose: each group value on its own
         combos = [(v,) for g in groups for v in g]
@@ -539,6 +546,8 @@ class SweepTable(Callback):
         from omegaconf import OmegaConf
 
         self.sweep_dir = Path(str(config.hydra.sweep.dir))
+        if self.sweep_dir.is_dir():
+            remove_stale_tmp(self.sweep_dir)  # a killed sweep's half-written table
         plain = OmegaConf.to_container(config.hydra, resolve=False)
         jobs = expand(sweep_overrides({"hydra": plain}))
         self._bar = _Progress(self.sweep_dir, len(jobs) if jobs else None, self.progress)
@@ -565,7 +574,13 @@ class SweepTable(Callback):
         return table
 
 
-def finish_interrupted() -> None:
-    """Gather the table of a sweep that stopped early (a failed job, Ctrl-C): nothing is lost."""
-    if _ACTIVE is not None:
-        _ACTIVE.finish()
+def finish_interrupted() -> Path | None:
+    """Gather the table of a sweep that stopped early (a failed job, Ctrl-C): nothing is lost.
+
+    Returns the folder of the sweep that was stopped, or None if none was running.
+    """
+    if _ACTIVE is None:
+        return None
+    sweep_dir = _ACTIVE.sweep_dir
+    _ACTIVE.finish()
+    return sweep_dir

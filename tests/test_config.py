@@ -43,7 +43,11 @@ def test_the_shipped_default_config_is_valid(default_cfg):
             "average",
             r"memory.rule must be one of peak_end, mean, sum; got 'average'",
         ),
-        (("memory", "half_life_days"), 0, r"memory.half_life_days must be > 0; got 0"),
+        (
+            ("memory", "half_life_days"),
+            0,
+            r"memory.half_life_days must be a finite number > 0 \(no upper bound\); got 0",
+        ),
         (
             ("acquisition", "ad_rate_per_day"),
             1.5,
@@ -64,7 +68,7 @@ def test_the_shipped_default_config_is_valid(default_cfg):
         (
             ("segments", "mainstream", "pillar_weights", "empathy"),
             -0.1,
-            r"segments.mainstream.pillar_weights.empathy must be >= 0",
+            r"segments.mainstream.pillar_weights.empathy must be a finite number >= 0 \(no upper",
         ),
         (
             ("survey", "response_rate_at_neutral"),

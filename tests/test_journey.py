@@ -103,7 +103,7 @@ def test_negative_cost(retail):
     with pytest.raises(
         ConfigError,
         match=r"touchpoint 'delivery': journey.touchpoints.delivery"
-        r".cost must be >= 0; got -1",
+        r".cost must be a finite number >= 0 \(no upper bound\); got -1",
     ):
         Journey.from_config(retail)
 
@@ -113,7 +113,7 @@ def test_negative_weight(retail):
     with pytest.raises(
         ConfigError,
         match=r"touchpoint 'support': journey.touchpoints.support"
-        r".weight must be >= 0",
+        r".weight must be a finite number >= 0",
     ):
         Journey.from_config(retail)
 

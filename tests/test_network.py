@@ -192,13 +192,12 @@ def test_edge_list_tolerates_comments_blanks_and_duplicates(tmp_path):
     assert net.degree.tolist() == [1, 2, 2, 0, 1, 0]  # nodes 3 and 5 stay isolated
 
 
-def test_empty_edge_list_gives_isolated_nodes(tmp_path):
-    """A file with only comments is a valid network with no edges."""
+def test_empty_edge_list_is_rejected(tmp_path):
+    """A file with only comments has no usable edge: rejected, naming the file."""
     path = tmp_path / "empty.txt"
     path.write_text("# nobody knows anybody\n")
-    net = build_network("edge_list", 4, 2, np.random.default_rng(0), path=path)
-    assert net.n == 4
-    assert net.n_edges == 0
+    with pytest.raises(ConfigError, match=r"network.path: .*empty.txt has no usable edge"):
+        build_network("edge_list", 4, 2, np.random.default_rng(0), path=path)
 
 
 def test_unknown_kind_lists_allowed_kinds():
