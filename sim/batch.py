@@ -40,9 +40,15 @@ def declared_rule(key: str) -> Any:
     Keys inside the journey and the service centre (checked by their own modules) and
     segment keys (`segments.mainstream.expectation`) are found too.
     """
+    from sim.journey import JOURNEY_KEYS, TOUCHPOINT_REQUIRED
+
     rule: Any = SCHEMA
     path: list[str] = []
     for part in key.split("."):
+        if isinstance(rule, Opaque) and path == ["journey"]:  # declared in sim/journey.py
+            rule = {k: v if v is not None else Opaque() for k, v in JOURNEY_KEYS.items()}
+            rule["touchpoints"] = MapOf({k: v if v is not None else Opaque()
+                                         for k, v in TOUCHPOINT_REQUIRED.items()})
         if isinstance(rule, Opaque):
             return rule
         if isinstance(rule, MapOf):
