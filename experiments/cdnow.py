@@ -122,10 +122,11 @@ def main() -> None:
     for name in ("bgnbd", "cxsim"):
         for part, sel in (("calibration (weeks 1-39)", week <= CALIBRATION_WEEKS),
                           (f"holdout (weeks 40-{weeks})", week > CALIBRATION_WEEKS)):
-            err = table[name][sel] - table.data[sel]
+            data = table.data[sel]
+            err = table[name][sel] - data
             rows.append({"model": name, "period": part,
-                         "mape_percent": float(100 * np.mean(np.abs(err) / table.data[sel])),
-                         "error_at_end_percent": float(100 * err.iloc[-1] / table.data[sel].iloc[-1])})
+                         "mape_percent": float(100 * np.mean(np.abs(err) / data)),
+                         "error_at_end_percent": float(100 * err.iloc[-1] / data.iloc[-1])})
     errors = pd.DataFrame(rows)
     errors.to_csv(out / "errors.csv", index=False)
     plot(table, weeks, out / "cdnow.png", n, best)
