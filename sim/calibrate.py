@@ -26,6 +26,7 @@ numbers), so trials differ by their parameters and not by their noise.
 """
 
 import argparse
+import hashlib
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -286,7 +287,8 @@ def calibrate(
     study = optuna.create_study(study_name=STUDY, storage=storage, sampler=algo,
                                 direction="minimize", load_if_exists=True)
     spec = {"parameters": {k: list(r) for k, r in ranges.items()}, "overrides": list(overrides),
-            "replications": replications, "data_rows": len(data), "sampler": sampler}
+            "replications": replications, "sampler": sampler,
+            "data": hashlib.sha1(data.to_csv(index=False).encode()).hexdigest()[:16]}
     old = study.user_attrs.get("spec")
     if old is not None and old != spec:
         changed = [k for k in spec if old.get(k) != spec[k]]
