@@ -7,6 +7,7 @@ from SALib.test_functions import Ishigami
 
 from sim.errors import ConfigError
 from sim.sensitivity import Problem, analyse, sensitivity
+from tests.builders import run_command
 
 ISHIGAMI = Problem(("x1", "x2", "x3"), ((-np.pi, np.pi),) * 3)
 # analytical indices of f = sin x1 + 7 sin^2 x2 + 0.1 x3^4 sin x1 (Ishigami & Homma 1990)
@@ -82,3 +83,24 @@ def test_bad_parameters_are_refused_before_any_run():
         Problem.of(["experience.nope=0:1", "experience.alpha"])
     with pytest.raises(ConfigError, match="kpi must be one of"):
         sensitivity(kpi="happiness")
+
+
+def test_cli_names_the_bad_key_in_one_line(tmp_path):
+    run = run_command("cxsim-sensitivity", "-p", "experience.loss_aversion=1:20", "-p",
+                      "experience.alpha", cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip() == (
+        "cxsim-sensitivity: error: parameter experience.loss_aversion: range 1:20 goes "
+        "outside what the model allows ([0, 10])"
+    )
+
+
+def test_cli_morris_writes_table_and_plot(tmp_path):
+    run = run_command("cxsim-sensitivity", "-n", "2", "-j", "1", "-o", str(tmp_path / "s"),
+                      "-p", "experience.loss_aversion", "-p", "churn.attitude_sensitivity",
+                      "population.customers=300", "population.prospects=100", "days=30",
+                      cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "mu_star" in run.stdout
+    for name in ("indices.csv", "runs.csv", "plots/sensitivity.png"):
+        assert (tmp_path / "s" / name).exists(), name
