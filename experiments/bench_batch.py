@@ -25,16 +25,18 @@ def main() -> None:
     batch = Batch()
     points = [{"experience.loss_aversion": 1.0 + 2.0 * i / runs} for i in range(runs)]
     batch.run(points[:workers], jobs=workers)  # warm-up: worker processes, kernels loaded
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     batch.run(points[: max(2, runs // 8)], jobs=1)
     serial = max(2, runs // 8) / (time.perf_counter() - start)
+    cpu_per_run = (time.process_time() - cpu) / max(2, runs // 8)
     start = time.perf_counter()
     table = batch.run(points, jobs=workers)
     elapsed = time.perf_counter() - start
     assert len(table) == runs
     c = batch.base["population"]
     print(f"batch of {runs} runs x {c['customers']:,} customers x {batch.base['days']} days")
-    print(f"  1 worker:           {serial:5.2f} runs/s")
+    print(f"  1 worker:           {serial:5.2f} runs/s  ({cpu_per_run:.2f} CPU s a run: at most "
+          f"{workers / cpu_per_run:.1f} runs/s on {workers} idle cores)")
     print(f"  {workers} workers:          {runs / elapsed:5.2f} runs/s  ({elapsed:.1f} s)")
     print(f"  load average before the Morris screening: {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
