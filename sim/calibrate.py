@@ -228,19 +228,24 @@ def calibrate(
     jobs: int = 1,
     folder: str | Path | None = None,
     progress: bool | None = False,
+    parallel_trials: int = 1,
 ) -> Calibration:
     """Fit parameters (key -> (low, high), or "key=low:high" specs) to observed series.
 
     data: a DataFrame or CSV path (measure, day, value[, weight]). trials: finished trials
     wanted in the study (a resumed study runs only the rest). replications: runs averaged
     per trial (the same for every trial); jobs: worker processes for them. sampler: tpe or
-    cmaes (Optuna's, seeded).
+    cmaes (Optuna's, seeded). parallel_trials: trials asked of the sampler at once and run
+    as one batch (points x replications on the `jobs` workers): more use of the workers
+    when trials x replications is small, at the price of the sampler learning from each
+    result a little later.
     """
     import optuna
 
     if sampler not in SAMPLERS:
         raise ConfigError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
-    for name, v, low in (("trials", trials, 1), ("replications", replications, 1)):
+    for name, v, low in (("trials", trials, 1), ("replications", replications, 1),
+                         ("parallel_trials", parallel_trials, 1)):
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             raise ConfigError(f"{name} must be an integer >= {low}; got {v!r}")
     if isinstance(data, str | Path):
@@ -262,7 +267,7 @@ def calibrate(
                           check=False)
         return table[[f"obs_{i}" for i in range(len(data))]]
 
-    def objective(trial: "optuna.Trial") -> float:
+    def suggest(trial: "optuna.Trial") -> dict[str, float]:
         point = {}
         for key, (low, high) in ranges.items():
             rule = declared_rule(key)
@@ -270,7 +275,31 @@ def calibrate(
                 point[key] = trial.suggest_int(key, round(low), round(high))
             else:
                 point[key] = trial.suggest_float(key, low, high)
-        return loss(data, simulate(point).mean().to_numpy())
+        return point
+
+    columns = [f"obs_{i}" for i in range(len(data))]
+
+    def run_trials(study: "optuna.Study", count: int) -> None:
+        """Ask for up to `parallel_trials` trials at once, run them as one batch, tell."""
+        from tqdm import tqdm
+
+        disable = None if progress is None else not progress
+        with tqdm(total=count, unit="trial", desc="cxsim-calibrate", disable=disable) as bar:
+            while count > 0:
+                asked = [study.ask() for _ in range(min(parallel_trials, count))]
+                try:
+                    points = [suggest(t) for t in asked]
+                    table = batch.run(points, replications=replications, jobs=jobs,
+                                      measure=measure, check=False)
+                except BaseException:
+                    for t in asked:
+                        study.tell(t, state=optuna.trial.TrialState.FAIL)
+                    raise
+                for i, t in enumerate(asked):
+                    sims = table.loc[table.point == i, columns].mean().to_numpy()
+                    study.tell(t, loss(data, sims))
+                count -= len(asked)
+                bar.update(len(asked))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = None
@@ -299,7 +328,7 @@ def calibrate(
     study.set_user_attr("spec", spec)
     done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
     if trials > done:
-        study.optimize(objective, n_trials=trials - done, show_progress_bar=bool(progress))
+        run_trials(study, trials - done)
     best = {k: float(v) for k, v in study.best_params.items()}
     sims = simulate(best).to_numpy()
     fit = data[["measure", "day"]].assign(
@@ -355,13 +384,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sampler", choices=SAMPLERS, default="tpe")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampler")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (-1: all)")
+    parser.add_argument("--parallel-trials", type=int, default=1,
+                        help="trials run at once as one batch on the -j workers")
     parser.add_argument("-o", "--out", help="results folder (default calibrate/DATE/TIME)")
     args = parser.parse_intermixed_args(argv)
     out = Path(args.out or Path("calibrate") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S"))
     try:
         result = calibrate(args.data, args.param, args.overrides, args.trials,
                            args.replications, args.sampler, args.seed, args.jobs, out,
-                           progress=None)
+                           progress=None, parallel_trials=args.parallel_trials)
     except ConfigError as err:
         print(f"cxsim-calibrate: error: {err}", file=sys.stderr)
         sys.exit(2)

@@ -64,12 +64,15 @@ def test_the_overlay_reproduces_the_fitted_kpi_in_cxsim(fitted, tmp_path):
 
 
 def test_a_study_resumes_from_its_folder(fitted):
-    """The same call again finds 30 finished trials and runs none; asking for 32 runs 2."""
+    """The same call again finds 30 finished trials and runs none; asking for 33 runs 3
+    (here asked of the sampler 2 at a time and run as one batch)."""
     data, folder, fit = fitted
     again = calibrate(data, RANGES, BASE, trials=30, replications=2, folder=folder)
     assert again.best == fit.best
-    more = calibrate(data, RANGES, BASE, trials=32, replications=2, folder=folder)
-    assert len(more.trials) == 32
+    more = calibrate(data, RANGES, BASE, trials=33, replications=2, folder=folder,
+                     parallel_trials=2, jobs=2)
+    assert len(more.trials) == 33
+    assert (more.trials.state == "COMPLETE").all()
     with pytest.raises(ConfigError, match="holds a different calibration"):
         calibrate(data, RANGES, BASE, trials=30, replications=3, folder=folder)
 
