@@ -22,7 +22,7 @@ seeds (Welch's interval, `paired=False`), for the same number of runs (Law 2015,
 import argparse
 import copy
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim import uncertainty
+from sim.batch import get_key
 from sim.config import check_override_keys
 from sim.errors import ConfigError, debug_requested, reported
 from sim.io import run_folder, write_atomic
@@ -40,6 +42,8 @@ from sim.scenarios import Scenario, scenario_config
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from sim.uncertainty import Prior
 
 SERIES = ("cumulative_profit", "active", "cumulative_revenue")  # daily series compared over time
 RESERVED = ("scenario", "replication")  # set by the comparison itself, not by overrides
@@ -61,6 +65,7 @@ def compare(
     jobs: int = 1,
     paired: bool = True,
     progress: bool | None = False,
+    priors: "Mapping[str, str | Prior] | None" = None,
 ) -> "Comparison":
     """Run a baseline and scenarios R times each and compare them.
 
@@ -69,6 +74,11 @@ def compare(
     -1 for every core); paired=False gives the scenarios independent random streams
     (replications R..2R-1, ...) to show what common random numbers buy. Every config is
     composed and checked before the first run.
+
+    priors: behavioural constants drawn once per replication and shared by the baseline
+    and every scenario of it (sim/uncertainty.py; `sim.uncertainty.PRIORS` is the
+    documented set); the comparison then also reports the probability that each scenario
+    pays and the constants its verdict hinges on (`Comparison.uncertainty`).
     """
     base = Scenario.of(baseline)
     others = [Scenario.of(s) for s in scenarios]
@@ -87,16 +97,28 @@ def compare(
                 f"{key} is set by the comparison; pass scenarios as scenario=[a,b] and the "
                 f"number of runs as replications (override {item!r})"
             )
+    drawn = None
+    if priors is not None:
+        if not paired:
+            raise ConfigError("priors need paired replications (drop --independent)")
+        drawn = uncertainty.parse_priors(priors)
     configs = {s.name: scenario_config(s, overrides) for s in [base, *others]}
     tasks = []
     for index, s in enumerate([base, *others]):
         for r in range(replications):
             cfg = copy.deepcopy(configs[s.name])
             cfg["replication"] = cfg["replication"] + (r if paired else index * replications + r)
+            if drawn is not None:
+                values = uncertainty.draw(drawn, cfg["seed"], cfg["replication"])
+                uncertainty.apply(cfg, configs[base.name], values)
             tasks.append((s.name, cfg))
-    runs, daily = _run_all(tasks, jobs, progress)
+    runs, daily = _run_all(tasks, jobs, progress, list(drawn or ()))
     about = {s.name: _describe(s, configs[s.name]) for s in [base, *others]}
-    return Comparison.from_runs(runs, daily, baseline=base.name, paired=paired, about=about)
+    result = Comparison.from_runs(runs, daily, baseline=base.name, paired=paired, about=about)
+    if drawn is not None:
+        result.priors = drawn
+        result.uncertainty = uncertainty.verdict_table(runs, base.name)
+    return result
 
 
 def _describe(s: Scenario, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +162,10 @@ def _run_one(
 
 
 def _run_all(
-    tasks: list[tuple[str, dict[str, Any]]], jobs: int, progress: bool | None
+    tasks: list[tuple[str, dict[str, Any]]],
+    jobs: int,
+    progress: bool | None,
+    constants: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every task on joblib's worker processes; results in task order whatever the jobs."""
     from joblib import Parallel, delayed
@@ -154,7 +179,8 @@ def _run_all(
     with bar:
         for (name, cfg), (kpis, series) in zip(tasks, outputs, strict=True):
             key = {"scenario": name, "seed": cfg["seed"], "replication": cfg["replication"]}
-            rows.append({**key, **kpis})
+            drawn = {f"{uncertainty.COLUMN}{k}": get_key(cfg, k) for k in constants}
+            rows.append({**key, **kpis, **drawn})
             daily.append(pd.DataFrame({**key, "day": np.arange(len(series["active"])), **series}))
             bar.update(1)
     return pd.DataFrame(rows), pd.concat(daily, ignore_index=True)
@@ -212,6 +238,8 @@ class Comparison:
     baseline: str
     paired: bool
     about: dict[str, dict[str, Any]] = field(default_factory=dict)  # description and costs
+    uncertainty: pd.DataFrame | None = None  # with priors: sim.uncertainty.verdict_table
+    priors: dict[str, Any] | None = None
 
     @classmethod
     def from_runs(
@@ -330,7 +358,10 @@ class Comparison:
         """The plain-language summary, in Markdown, to paste into a slide or a memo."""
         from sim.compare_report import summary_text
 
-        return summary_text(self)
+        text = summary_text(self)
+        if self.uncertainty is not None:
+            text += uncertainty.verdict_text(self.uncertainty, self.priors or {})
+        return text
 
     def plot(self, folder: str | Path | None = None) -> dict[str, "Figure"]:
         """The comparison figures; written as PNGs into folder/plots when a folder is given."""
@@ -341,7 +372,8 @@ class Comparison:
     def save(self, folder: str | Path, plots: bool = True) -> Path:
         """Every table (parquet and csv), summary.md and, on request, the plots."""
         folder = Path(folder)
-        for name in ("runs", "differences", "over_time"):
+        names = ("runs", "differences", "over_time")
+        for name in (*names, "uncertainty") if self.uncertainty is not None else names:
             table: pd.DataFrame = getattr(self, name)
             write_atomic(folder / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp))
             write_atomic(folder / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
@@ -432,6 +464,20 @@ def compare_sweep(sweep_dir: str | Path, baseline: str = "baseline") -> Comparis
     return Comparison.from_runs(runs, daily, baseline=baseline, paired=True, about=about)
 
 
+def _cli_priors(use_defaults: bool, specs: Sequence[str]) -> dict[str, str] | None:
+    """--uncertain: the documented priors; each --prior KEY=SPEC replaces or adds one."""
+    if not use_defaults and not specs:
+        return None
+    priors = dict(uncertainty.PRIORS) if use_defaults else {}
+    for spec in specs:
+        key, sep, dist = spec.partition("=")
+        if not sep:
+            raise ConfigError(f"--prior {spec!r}: write KEY=SPEC, e.g. "
+                              "experience.loss_aversion=uniform:1:3")
+        priors[key.strip()] = dist.strip()
+    return priors
+
+
 def _parse_scenarios(value: str) -> list[str]:
     return [s.strip() for s in value.strip().strip("[]").split(",") if s.strip()]
 
@@ -460,6 +506,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--sweep", help="compare the jobs of a finished cxsim --multirun sweep")
     parser.add_argument("--no-plots", action="store_true", help="write no plots")
+    parser.add_argument(
+        "--uncertain",
+        action="store_true",
+        help="draw behavioural constants from their documented priors, one draw per "
+        "replication shared by baseline and scenarios (sim/uncertainty.py)",
+    )
+    parser.add_argument(
+        "--prior",
+        action="append",
+        default=[],
+        metavar="KEY=SPEC",
+        help="a prior (uniform:a:b, triangular:a:m:b, normal:mean:sd, fixed:v) replacing or "
+        "adding to the documented ones; implies --uncertain",
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = debug_requested(argv)
     args = parser.parse_intermixed_args(argv)
@@ -493,6 +553,7 @@ def _main(args: argparse.Namespace) -> None:
             jobs=args.jobs,
             paired=not args.independent,
             progress=None,
+            priors=_cli_priors(args.uncertain, args.prior),
         )
     out = Path(args.out or Path("compare") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S"))
     with run_folder(out):  # one comparison per folder at a time

@@ -239,7 +239,7 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
             # Advertising and each positive message heard are independent chances:
             # P(adopt) = 1 - (1 - ad)(1 - q)^H
             missed = 1.0 if heard_pos == 0 else (1.0 - p.referral_rate) ** heard_pos
-            ad = p.ad_rate * review_sales
+            ad = min(1.0, p.ad_rate * review_sales)
             a = s.attitude[i]
             u = uniform(k.acquisition, i, 0)
             # exp(intent x attitude) <= 1 when attitude <= 0: most prospects are decided

@@ -88,7 +88,9 @@ class CXModel(mesa.Model):
         mean = mean + value_shift(j, segs, c["money"], product,
                                   c["experience"]["complexity_penalty"])
         extra_features = product["features"] - product["market_features"]
-        self._attraction = float(np.exp(product["attraction_per_feature"] * extra_features))
+        # e^700 is near the largest double; the chance of buying is capped at 1 anyway
+        self._attraction = float(np.exp(min(700.0, product["attraction_per_feature"]
+                                            * extra_features)))
         self._feature_expectation = product["expectation_per_feature"] * extra_features
         pop = c["population"]
         shares = np.array([s["share"] for s in segs])
