@@ -1,0 +1,539 @@
+"""cxsim-dashboard: the model in the browser, with sliders, Step / Play / Reset and live plots.
+
+A thin layer over the same model the CLI runs (`CXModel.step()`): `Settings` are the
+controls a student or strategist moves, `settings_overrides` turns them into the Hydra
+overrides `cxsim` accepts, `Session` steps the model (and, in compare mode, a baseline with
+the same seed, so both draw the same random numbers and the difference is the effect) and
+draws the live figures. `Page` is the Solara page; `cxsim-dashboard` serves it offline
+(solara-assets ships the page's scripts). In Jupyter, `from sim.dashboard import Page; Page()`.
+
+The core never imports this module.
+"""
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import matplotlib as mpl
+import networkx as nx
+import numpy as np
+import yaml
+from matplotlib.figure import Figure
+
+from sim.config import CONFIG_DIR, load_config
+from sim.errors import ConfigError
+from sim.model import CXModel
+from sim.params import PILLARS
+from sim.scenarios import available_scenarios
+
+PAIN, LOVE = "#c0392b", "#27ae60"
+JOURNEYS = tuple(sorted(p.stem for p in (CONFIG_DIR / "journey").glob("*.yaml")))
+WORD_OF_MOUTH = tuple(sorted(p.stem for p in (CONFIG_DIR / "word_of_mouth").glob("*.yaml")))
+MEMORY_RULES = ("peak_end", "mean", "sum")
+FIGURES = ("customers", "money", "nps", "word_of_mouth", "journey_map")
+WEEK = 7
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the dashboard's controls set. None keeps the config's own value."""
+
+    journey: str = "retail"
+    scenario: str = "baseline"
+    customers: int = 10_000  # and as many prospects
+    days: int = 365
+    seed: int = 42
+    quality: tuple[tuple[str, str, float], ...] = ()  # (touchpoint, pillar, 0-10)
+    word_of_mouth: str = "folk"
+    positive_contacts: int | None = None  # k+
+    negative_contacts: int | None = None  # k-
+    staffing_multiplier: float = 1.0
+    price_change: float = 0.0  # relative change of every touchpoint's price: 0.1 = +10%
+    ad_rate_per_day: float | None = None
+    memory_rule: str = "peak_end"
+    compare: bool = False
+
+    def with_quality(self, touchpoint: str, pillar: str, value: float) -> "Settings":
+        kept = tuple(q for q in self.quality if q[:2] != (touchpoint, pillar))
+        return replace(self, quality=(*kept, (touchpoint, pillar, float(value))))
+
+
+def base_overrides(s: Settings) -> list[str]:
+    """The overrides a baseline shares with the user's settings: market, horizon, seed."""
+    return [
+        f"journey={s.journey}",
+        f"population.customers={s.customers}",
+        f"population.prospects={s.customers}",
+        f"days={s.days}",
+        f"seed={s.seed}",
+    ]
+
+
+def settings_overrides(s: Settings, journey_cfg: dict[str, Any] | None = None) -> list[str]:
+    """The settings as `cxsim` overrides (the same keys a user types on the command line).
+
+    journey_cfg: the journey's config, for the prices a price change scales (loaded if None).
+    """
+    out = [*base_overrides(s), f"scenario={s.scenario}", f"word_of_mouth={s.word_of_mouth}"]
+    if s.positive_contacts is not None:
+        out.append(f"word_of_mouth.positive_contacts={s.positive_contacts}")
+    if s.negative_contacts is not None:
+        out.append(f"word_of_mouth.negative_contacts={s.negative_contacts}")
+    if s.staffing_multiplier != 1.0:
+        out.append(f"service_centre.staffing_multiplier={s.staffing_multiplier:g}")
+    if s.ad_rate_per_day is not None:
+        out.append(f"acquisition.ad_rate_per_day={s.ad_rate_per_day:g}")
+    if s.memory_rule != "peak_end":
+        out.append(f"memory.rule={s.memory_rule}")
+    for tp, pillar, value in s.quality:
+        out.append(f"journey.touchpoints.{tp}.quality.{pillar}={value:g}")
+    if s.price_change:
+        tps = (journey_cfg or load_config([f"journey={s.journey}"])["journey"])["touchpoints"]
+        for name, tp in tps.items():
+            if tp["price"] > 0:
+                price = tp["price"] * (1 + s.price_change)
+                out.append(f"journey.touchpoints.{name}.price={price:g}")
+    return out
+
+
+def scenarios_for(journey: str) -> list[str]:
+    """The shipped scenarios that fit a journey (their `scenario.journey` is it, or `any`)."""
+    names = []
+    for name in available_scenarios():
+        text = (CONFIG_DIR / "scenario" / f"{name}.yaml").read_text()
+        meant = (yaml.safe_load(text) or {}).get("scenario", {}).get("journey", "any")
+        if meant in ("any", journey):
+            names.append(name)
+    return names
+
+
+@dataclass
+class Session:
+    """One dashboard run: the model under the user's settings and, to compare, the baseline."""
+
+    settings: Settings
+    model: CXModel = field(init=False)
+    baseline: CXModel | None = field(init=False, default=None)
+    step_seconds: float = field(init=False, default=0.0)  # wall time of the last day
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.model = CXModel(load_config(settings_overrides(s)))
+        if s.compare:
+            self.baseline = CXModel(load_config(base_overrides(s)))
+        self._layout = _journey_layout(self.model)
+
+    @property
+    def day(self) -> int:
+        return self.model.day
+
+    @property
+    def finished(self) -> bool:
+        return self.model.day >= self.model.days
+
+    def step(self, days: int = 1) -> None:
+        start = time.perf_counter()
+        for _ in range(min(days, self.model.days - self.model.day)):
+            self.model.step()
+            if self.baseline is not None:
+                self.baseline.step()
+        self.step_seconds = time.perf_counter() - start
+
+    def series(self, model: CXModel | None = None) -> dict[str, np.ndarray]:
+        """The live series of the days simulated so far (a few arrays, not the full tables)."""
+        m = model or self.model
+        d, t = m.daily, m.day
+        money = m.cfg["money"]
+        agents = (np.zeros(t) if m.support is None
+                  else np.nan_to_num(m.support.monitors["agent_cost"][:t]))
+        revenue = d.revenue[:t]
+        profit = (revenue * money["gross_margin"] - d.cost_service[:t] - d.cost_acquisition[:t]
+                  - money["cx_investment_per_day"] - agents)
+        active = d.active[:t].astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            nps = np.where(active > 0, 100 * (d.promoters[:t] - d.detractors[:t]) / active, np.nan)
+            prom = _trailing(d.survey_promoters[:t], 30) - _trailing(d.survey_detractors[:t], 30)
+            resp = _trailing(d.survey_responses[:t], 30)
+            survey = np.where(resp > 0, 100 * prom / resp, np.nan)
+        base = d.cohort_size[0]
+        return {
+            "day": np.arange(t),
+            "active": active,
+            "retention": 100 * d.cohort_active[0, :t] / base if base else np.zeros(t),
+            "revenue": revenue,
+            "profit": profit,
+            "cum_profit": np.cumsum(profit),
+            "nps": nps,
+            "survey_nps": survey,
+            "wom_positive": d.wom_positive[:t].astype(float),
+            "wom_negative": d.wom_negative[:t].astype(float),
+        }
+
+    def figures(self, names: Sequence[str] = FIGURES) -> dict[str, Figure]:
+        draw = {
+            "customers": self.customers_figure,
+            "money": self.money_figure,
+            "nps": self.nps_figure,
+            "word_of_mouth": self.word_of_mouth_figure,
+            "journey_map": self.journey_map_figure,
+            "difference": self.difference_figure,
+        }
+        wanted = [*names, "difference"] if self.baseline is not None else list(names)
+        return {name: draw[name]() for name in dict.fromkeys(wanted)}
+
+    def _figure(self, title: str) -> tuple[Figure, Any]:
+        fig = Figure(figsize=(5.2, 3.0), layout="constrained")
+        ax = fig.subplots()
+        ax.set_title(title, fontsize=9)
+        ax.set_xlim(0, self.model.days)
+        ax.set_xlabel("day", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        return fig, ax
+
+    def _baseline_series(self) -> dict[str, np.ndarray] | None:
+        return None if self.baseline is None else self.series(self.baseline)
+
+    def customers_figure(self) -> Figure:
+        s, b = self.series(), self._baseline_series()
+        fig, ax = self._figure("Active customers and retention of the day-0 base")
+        ax.plot(s["day"], s["active"], color="black", label="active customers")
+        if b is not None:
+            ax.plot(b["day"], b["active"], color="grey", ls="--", label="baseline")
+        ax.set_ylabel("customers", fontsize=8)
+        ax.set_ylim(0, max(1.0, 1.15 * float(np.max(s["active"], initial=1.0))))
+        right = ax.twinx()
+        right.plot(s["day"], s["retention"], color="tab:blue", label="day-0 base retained (%)")
+        right.set_ylim(0, 105)
+        right.set_ylabel("% of day-0 base", fontsize=8)
+        right.tick_params(labelsize=7)
+        lines = ax.get_lines() + right.get_lines()
+        ax.legend(lines, [ln.get_label() for ln in lines], fontsize=7, loc="lower left")
+        return fig
+
+    def money_figure(self) -> Figure:
+        s, b = self.series(), self._baseline_series()
+        currency = self.model.cfg["money"].get("currency", "")
+        unit = f" ({currency})" if currency else ""
+        fig, ax = self._figure(f"Revenue and profit per day{unit}, 7-day mean")
+        ax.plot(s["day"], _smooth(s["revenue"]), color="tab:blue", label="revenue")
+        ax.plot(s["day"], _smooth(s["profit"]), color=LOVE, label="profit")
+        if b is not None:
+            ax.plot(b["day"], _smooth(b["profit"]), color="grey", ls="--", label="baseline profit")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.ticklabel_format(axis="y", style="plain", useOffset=False)
+        ax.yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
+        ax.legend(fontsize=7, loc="lower left")
+        return fig
+
+    def nps_figure(self) -> Figure:
+        s = self.series()
+        fig, ax = self._figure("NPS: the truth vs what the survey sees")
+        ax.plot(s["day"], s["nps"], color="black", label="true NPS (every customer)")
+        ax.plot(s["day"], s["survey_nps"], color="tab:orange", label="survey NPS (last 30 days)")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_ylim(-100, 100)
+        ax.set_ylabel("NPS (points)", fontsize=8)
+        ax.legend(fontsize=7, loc="lower left")
+        return fig
+
+    def word_of_mouth_figure(self) -> Figure:
+        s = self.series()
+        wom = self.model.cfg["word_of_mouth"]
+        fig, ax = self._figure(
+            f"Word of mouth: delighted tell {wom['positive_contacts']}, "
+            f"pained tell {wom['negative_contacts']}")
+        ax.plot(s["day"], _smooth(s["wom_positive"]), color=LOVE, label="positive messages")
+        ax.plot(s["day"], _smooth(s["wom_negative"]), color=PAIN, label="negative messages")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("messages per day (7-day mean)", fontsize=8)
+        ax.legend(fontsize=7, loc="upper left")
+        return fig
+
+    def difference_figure(self) -> Figure:
+        s, b = self.series(), self._baseline_series()
+        fig, ax = self._figure("Your settings minus the baseline (same random numbers)")
+        if b is not None:
+            ax.plot(s["day"], s["cum_profit"] - b["cum_profit"], color=LOVE,
+                    label="cumulative profit")
+            right = ax.twinx()
+            right.plot(s["day"], s["active"] - b["active"], color="black",
+                       label="active customers")
+            right.set_ylabel("customers", fontsize=8)
+            right.tick_params(labelsize=7)
+            lines = ax.get_lines() + right.get_lines()
+            ax.legend(lines, [ln.get_label() for ln in lines], fontsize=7, loc="upper left")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:+,.0f}"))
+        ax.set_ylabel("profit difference", fontsize=8)
+        return fig
+
+    def journey_map_figure(self) -> Figure:
+        m = self.model
+        g, pos = self._layout
+        t = m.day
+        visits = m.daily.tp_visits[:t].sum(axis=0)
+        felt = np.divide(m.daily.tp_felt[:t].sum(axis=0), visits,
+                         out=np.zeros(len(visits)), where=visits > 0)
+        fig = Figure(figsize=(5.2, 3.4), layout="constrained")
+        ax = fig.subplots()
+        lim = max(0.5, float(np.abs(felt).max(initial=0.0)))
+        norm = mpl.colors.TwoSlopeNorm(vmin=-lim, vcenter=0.0, vmax=lim)
+        cmap = mpl.colormaps["RdYlGn"]
+        names = list(m.journey.names)
+        size = {n: 250 + 900 * np.sqrt(v / max(1, visits.max())) for n, v in zip(names, visits,
+                                                                              strict=True)}
+        size["end"] = 150
+        nodes = list(g.nodes)
+        nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.35, arrowsize=9,
+                               node_size=[size[n] for n in nodes],
+                               connectionstyle="arc3,rad=0.12")
+        colour = {n: cmap(norm(f)) for n, f in zip(names, felt, strict=True)}
+        colour["end"] = "white"
+        nx.draw_networkx_nodes(g, pos, ax=ax, node_size=[size[n] for n in nodes],
+                               node_color=[colour[n] for n in nodes], edgecolors="black",
+                               linewidths=0.6)
+        nx.draw_networkx_labels(g, pos, ax=ax, font_size=6)
+        cbar = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8)
+        cbar.set_label("mean felt value (pain < 0 < love)", fontsize=7)
+        cbar.ax.tick_params(labelsize=7)
+        ax.set_title(f"Journey map, day {t}: colour = love and pain, size = visits", fontsize=9)
+        ax.margins(0.12)
+        ax.axis("off")
+        return fig
+
+
+def _journey_layout(model: CXModel) -> tuple[nx.DiGraph, dict]:
+    """The journey as a graph with `end`, laid out left to right by distance from the start."""
+    j = model.journey
+    g = nx.DiGraph()
+    g.add_nodes_from([*j.names, "end"])
+    trans = j.transition  # last column: end
+    for a, name in enumerate(j.names):
+        for b, other in enumerate([*j.names, "end"]):
+            if trans[a, b] > 0:
+                g.add_edge(name, other)
+    starts = [n for n, p in zip(j.names, np.diff(j.start_cum, prepend=0.0), strict=True) if p > 0]
+    depth = dict(nx.multi_source_dijkstra_path_length(g, starts)) if starts else {}
+    depth.pop("end", None)
+    for n in g.nodes:
+        depth.setdefault(n, 0)
+    depth["end"] = max(depth.values()) + 1
+    nx.set_node_attributes(g, depth, "layer")
+    return g, nx.multipartite_layout(g, subset_key="layer")
+
+
+def _trailing(x: np.ndarray, window: int) -> np.ndarray:
+    c = np.cumsum(x)
+    out = c.astype(float)
+    out[window:] = c[window:] - c[:-window]
+    return out
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    """Trailing 7-day mean (shorter at the start)."""
+    if len(x) == 0:
+        return x
+    c = np.cumsum(x, dtype=float)
+    n = np.minimum(np.arange(1, len(x) + 1), WEEK)
+    out = c.copy()
+    out[WEEK:] = c[WEEK:] - c[:-WEEK]
+    return out / n
+
+
+# ---------------------------------------------------------------- the Solara page
+import solara  # noqa: E402  (the model above works without the page's libraries loaded first)
+
+
+def _initial_settings() -> Settings:
+    """The settings a page opens with: the defaults, or what cxsim-dashboard was given."""
+    env = os.environ
+    return Settings(
+        journey=env.get("CXSIM_DASHBOARD_JOURNEY", "retail"),
+        customers=int(env.get("CXSIM_DASHBOARD_CUSTOMERS", "10000")),
+        days=int(env.get("CXSIM_DASHBOARD_DAYS", "365")),
+        seed=int(env.get("CXSIM_DASHBOARD_SEED", "42")),
+    )
+
+
+settings = solara.reactive(_initial_settings())
+playing = solara.reactive(False)
+days_per_frame = solara.reactive(5)
+frame = solara.reactive(0)  # bumped after each step so the plots redraw
+error = solara.reactive("")
+generation = solara.reactive(0)  # bumped by Reset: a new model with the same settings
+
+
+def _change(**kw: Any) -> None:
+    playing.value = False
+    settings.value = replace(settings.value, **kw)
+
+
+@solara.component
+def Controls(s: Settings, journey_cfg: dict[str, Any]) -> None:
+    tps = list(journey_cfg["touchpoints"])
+    chosen = solara.use_reactive(tps[0] if tps else "")
+    if chosen.value not in tps:
+        chosen.value = tps[0]
+    solara.Select("journey", values=list(JOURNEYS), value=s.journey,
+                  on_value=lambda v: _change(journey=v, scenario="baseline", quality=()))
+    solara.Select("scenario", values=scenarios_for(s.journey), value=s.scenario,
+                  on_value=lambda v: _change(scenario=v))
+    solara.SliderInt(f"customers: {s.customers:,} (and as many prospects)", value=s.customers,
+                     min=1000, max=50_000, step=1000, on_value=lambda v: _change(customers=v))
+    solara.Markdown("**A touchpoint's quality** (0-10 on each pillar)")
+    solara.Select("touchpoint", values=tps, value=chosen.value, on_value=chosen.set)
+    current = {(tp, p): v for tp, p, v in s.quality}
+    quality = journey_cfg["touchpoints"][chosen.value]["quality"]
+    for pillar in PILLARS:
+        value = current.get((chosen.value, pillar), quality[pillar])
+        solara.SliderFloat(
+            f"{pillar.replace('_', ' ')}: {value:.1f}", value=value, min=0.0, max=10.0, step=0.1,
+            on_value=lambda v, p=pillar: _change(
+                quality=settings.value.with_quality(chosen.value, p, v).quality))
+    solara.Markdown("**Word of mouth**")
+    wom = journey_cfg["_word_of_mouth"]
+    solara.Select("preset", values=list(WORD_OF_MOUTH), value=s.word_of_mouth,
+                  on_value=lambda v: _change(word_of_mouth=v, positive_contacts=None,
+                                             negative_contacts=None))
+    solara.SliderInt(f"k+: a delighted customer tells {wom['positive_contacts']}",
+                     value=wom["positive_contacts"],
+                     min=0, max=20, on_value=lambda v: _change(positive_contacts=v))
+    solara.SliderInt(f"k-: a pained customer tells {wom['negative_contacts']}",
+                     value=wom["negative_contacts"],
+                     min=0, max=20, on_value=lambda v: _change(negative_contacts=v))
+    solara.Markdown("**Money and operations**")
+    solara.SliderFloat(f"support staffing: {s.staffing_multiplier:.2f} x the plan",
+                       value=s.staffing_multiplier, min=0.3,
+                       max=2.0, step=0.05, on_value=lambda v: _change(staffing_multiplier=v))
+    solara.SliderFloat(f"price change: {100 * s.price_change:+.0f}%",
+                       value=100 * s.price_change, min=-30, max=30, step=1,
+                       on_value=lambda v: _change(price_change=v / 100))
+    solara.SliderFloat(f"advertising: Bass p {journey_cfg['_ad_rate']:.4f} a day",
+                       value=1000 * journey_cfg["_ad_rate"], min=0.0, max=5.0, step=0.1,
+                       on_value=lambda v: _change(ad_rate_per_day=v / 1000))
+    solara.Select("memory rule", values=list(MEMORY_RULES), value=s.memory_rule,
+                  on_value=lambda v: _change(memory_rule=v))
+    solara.Checkbox(label="compare with baseline (same seed, same random numbers)",
+                    value=s.compare, on_value=lambda v: _change(compare=v))
+
+
+@solara.component
+def Page() -> None:
+    s = settings.value
+    cfg = solara.use_memo(lambda: _config_or_error(s), [s])
+    if cfg is None:
+        solara.Error(error.value)
+        solara.Button("Back to the defaults", on_click=lambda: _change_all(Settings()))
+        return
+    Dashboard(s, cfg)
+
+
+@solara.component
+def Dashboard(s: Settings, cfg: dict[str, Any]) -> None:
+    session = solara.use_memo(lambda: Session(s), [s, generation.value])
+
+    async def play() -> None:
+        # on the server's event loop: each frame is simulated, drawn and sent before the next
+        while playing.value and not session.finished:
+            try:
+                session.step(days_per_frame.value)
+            except Exception as exc:  # shown in the page; the server stays up
+                error.value = f"error in day {session.day}: {exc}"
+                break
+            frame.value += 1
+            await asyncio.sleep(0.05)
+        playing.value = False
+
+    solara.lab.use_task(play, dependencies=[playing.value, session], prefer_threaded=False)
+
+    def step() -> None:
+        session.step(days_per_frame.value)
+        frame.value += 1
+
+    def reset() -> None:
+        playing.value = False
+        generation.value += 1
+
+    solara.Title("cxsim dashboard")
+    with solara.Sidebar():
+        Controls(s, cfg)
+    with solara.Column():
+        with solara.Row():
+            solara.Button("Reset", on_click=reset, color="primary")
+            solara.Button("Step", on_click=step, color="primary",
+                          disabled=playing.value or session.finished)
+            solara.Button("Pause" if playing.value else "Play", color="primary",
+                          on_click=lambda: playing.set(not playing.value),
+                          disabled=session.finished)
+            solara.SliderInt(f"days per step: {days_per_frame.value}", value=days_per_frame,
+                             min=1, max=30)
+        solara.Text(
+            f"day {session.day} of {session.model.days} | {s.journey} journey, "
+            f"{2 * s.customers:,} people | last step {1000 * session.step_seconds:.0f} ms",
+            classes=["cx-status"])
+        if error.value:
+            solara.Error(error.value)
+        _ = frame.value  # redraw on every frame
+        figures = session.figures()
+        with solara.GridFixed(columns=2):
+            for name, fig in figures.items():
+                with solara.Div(classes=[f"cx-plot-{name}"]):
+                    solara.FigureMatplotlib(fig, format="png", dpi=72)
+
+
+def _change_all(s: Settings) -> None:
+    playing.value = False
+    error.value = ""
+    settings.value = s
+
+
+def _config_or_error(s: Settings) -> dict[str, Any] | None:
+    """The journey's config (with the word of mouth in force), or None with the error set."""
+    try:
+        cfg = load_config(settings_overrides(s))
+    except ConfigError as exc:
+        error.value = str(exc)
+        return None
+    error.value = ""
+    journey = dict(cfg["journey"])
+    journey["_word_of_mouth"] = cfg["word_of_mouth"]
+    journey["_ad_rate"] = cfg["acquisition"]["ad_rate_per_day"]
+    return journey
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the dashboard with Solara's server, offline (assets from solara-assets)."""
+    parser = argparse.ArgumentParser(
+        prog="cxsim-dashboard",
+        description="The cxsim model in the browser: sliders, Step / Play / Reset, live plots.")
+    parser.add_argument("--host", default="localhost")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--journey", choices=JOURNEYS, default="retail")
+    parser.add_argument("--customers", type=int, default=10_000,
+                        help="customers on day 0, and as many prospects (1,000 to 50,000)")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--no-open", action="store_true", help="do not open a browser")
+    args = parser.parse_args(argv)
+    try:
+        load_config(base_overrides(Settings(args.journey, customers=args.customers,
+                                            days=args.days, seed=args.seed)))
+    except ConfigError as exc:
+        parser.exit(2, f"cxsim-dashboard: error: {exc}\n")
+    # solara-assets installs the page's scripts into the cache of Solara's CDN proxy, so the
+    # proxy (on by default) serves them without the network; no usage statistics either
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+           "CXSIM_DASHBOARD_JOURNEY": args.journey,
+           "CXSIM_DASHBOARD_CUSTOMERS": str(args.customers),
+           "CXSIM_DASHBOARD_DAYS": str(args.days), "CXSIM_DASHBOARD_SEED": str(args.seed)}
+    cmd = [sys.executable, "-m", "solara", "run", "sim.dashboard",
+           "--host", args.host, "--port", str(args.port), "--production"]
+    if args.no_open:
+        cmd.append("--no-open")
+    os.execve(sys.executable, cmd, env)
