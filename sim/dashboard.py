@@ -35,7 +35,7 @@ PAIN, LOVE = "#c0392b", "#27ae60"
 JOURNEYS = tuple(sorted(p.stem for p in (CONFIG_DIR / "journey").glob("*.yaml")))
 WORD_OF_MOUTH = tuple(sorted(p.stem for p in (CONFIG_DIR / "word_of_mouth").glob("*.yaml")))
 MEMORY_RULES = ("peak_end", "mean", "sum")
-FIGURES = ("customers", "money", "nps", "word_of_mouth", "journey_map")
+JOURNEY_MAP_EVERY = 10  # days between redraws of the journey map while playing (a PNG)
 WEEK = 7
 
 
@@ -174,104 +174,49 @@ class Session:
             "wom_negative": d.wom_negative[:t].astype(float),
         }
 
-    def figures(self, names: Sequence[str] = FIGURES) -> dict[str, Figure]:
-        draw = {
-            "customers": self.customers_figure,
-            "money": self.money_figure,
-            "nps": self.nps_figure,
-            "word_of_mouth": self.word_of_mouth_figure,
-            "journey_map": self.journey_map_figure,
-            "difference": self.difference_figure,
+    def charts(self) -> dict[str, dict[str, Any]]:
+        """The live time series as ECharts options: drawn by the browser, cheap to update."""
+        s, b = self.series(), self._baseline_series()
+        m = self.model
+        currency = m.cfg["money"].get("currency", "")
+        wom = m.cfg["word_of_mouth"]
+        customers = [_line("active customers", s["day"], s["active"], "black"),
+                     _line("day-0 base retained (%)", s["day"], s["retention"], "#1f77b4", axis=1)]
+        money = [_line("revenue", s["day"], _smooth(s["revenue"]), "#1f77b4"),
+                 _line("profit", s["day"], _smooth(s["profit"]), LOVE)]
+        if b is not None:
+            customers.append(_line("baseline: active", b["day"], b["active"], "grey", dashed=True))
+            money.append(_line("baseline: profit", b["day"], _smooth(b["profit"]), "grey",
+                               dashed=True))
+        charts = {
+            "customers": _chart("Active customers and retention of the day-0 base", m.days,
+                                customers, "customers", low=0,
+                                right=("% of day-0 base", 0, 100)),
+            "money": _chart("Revenue and profit per day, 7-day mean", m.days, money,
+                            currency or "money"),
+            "nps": _chart("NPS: the truth vs what the survey sees", m.days, [
+                _line("true NPS (every customer)", s["day"], s["nps"], "black"),
+                _line("survey NPS (last 30 days)", s["day"], s["survey_nps"], "#ff7f0e")],
+                "NPS (points)", low=-100, high=100),
+            "word_of_mouth": _chart(
+                f"Word of mouth: delighted tell {wom['positive_contacts']}, "
+                f"pained tell {wom['negative_contacts']}", m.days, [
+                    _line("positive messages a day", s["day"], _smooth(s["wom_positive"]), LOVE),
+                    _line("negative messages a day", s["day"], _smooth(s["wom_negative"]), PAIN)],
+                "messages (7-day mean)", low=0),
         }
-        wanted = [*names, "difference"] if self.baseline is not None else list(names)
-        return {name: draw[name]() for name in dict.fromkeys(wanted)}
-
-    def _figure(self, title: str) -> tuple[Figure, Any]:
-        fig = Figure(figsize=(5.2, 3.0), layout="constrained")
-        ax = fig.subplots()
-        ax.set_title(title, fontsize=9)
-        ax.set_xlim(0, self.model.days)
-        ax.set_xlabel("day", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-        return fig, ax
+        if b is not None:
+            charts["difference"] = _chart(
+                "Your settings minus the baseline (same random numbers)", m.days, [
+                    _line("cumulative profit", s["day"], s["cum_profit"] - b["cum_profit"], LOVE),
+                    _line("active customers", s["day"], s["active"] - b["active"], "black",
+                          axis=1)],
+                f"profit difference{f' ({currency})' if currency else ''}",
+                right=("customers", None, None))
+        return charts
 
     def _baseline_series(self) -> dict[str, np.ndarray] | None:
         return None if self.baseline is None else self.series(self.baseline)
-
-    def customers_figure(self) -> Figure:
-        s, b = self.series(), self._baseline_series()
-        fig, ax = self._figure("Active customers and retention of the day-0 base")
-        ax.plot(s["day"], s["active"], color="black", label="active customers")
-        if b is not None:
-            ax.plot(b["day"], b["active"], color="grey", ls="--", label="baseline")
-        ax.set_ylabel("customers", fontsize=8)
-        ax.set_ylim(0, max(1.0, 1.15 * float(np.max(s["active"], initial=1.0))))
-        right = ax.twinx()
-        right.plot(s["day"], s["retention"], color="tab:blue", label="day-0 base retained (%)")
-        right.set_ylim(0, 105)
-        right.set_ylabel("% of day-0 base", fontsize=8)
-        right.tick_params(labelsize=7)
-        lines = ax.get_lines() + right.get_lines()
-        ax.legend(lines, [ln.get_label() for ln in lines], fontsize=7, loc="lower left")
-        return fig
-
-    def money_figure(self) -> Figure:
-        s, b = self.series(), self._baseline_series()
-        currency = self.model.cfg["money"].get("currency", "")
-        unit = f" ({currency})" if currency else ""
-        fig, ax = self._figure(f"Revenue and profit per day{unit}, 7-day mean")
-        ax.plot(s["day"], _smooth(s["revenue"]), color="tab:blue", label="revenue")
-        ax.plot(s["day"], _smooth(s["profit"]), color=LOVE, label="profit")
-        if b is not None:
-            ax.plot(b["day"], _smooth(b["profit"]), color="grey", ls="--", label="baseline profit")
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.ticklabel_format(axis="y", style="plain", useOffset=False)
-        ax.yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
-        ax.legend(fontsize=7, loc="lower left")
-        return fig
-
-    def nps_figure(self) -> Figure:
-        s = self.series()
-        fig, ax = self._figure("NPS: the truth vs what the survey sees")
-        ax.plot(s["day"], s["nps"], color="black", label="true NPS (every customer)")
-        ax.plot(s["day"], s["survey_nps"], color="tab:orange", label="survey NPS (last 30 days)")
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.set_ylim(-100, 100)
-        ax.set_ylabel("NPS (points)", fontsize=8)
-        ax.legend(fontsize=7, loc="lower left")
-        return fig
-
-    def word_of_mouth_figure(self) -> Figure:
-        s = self.series()
-        wom = self.model.cfg["word_of_mouth"]
-        fig, ax = self._figure(
-            f"Word of mouth: delighted tell {wom['positive_contacts']}, "
-            f"pained tell {wom['negative_contacts']}")
-        ax.plot(s["day"], _smooth(s["wom_positive"]), color=LOVE, label="positive messages")
-        ax.plot(s["day"], _smooth(s["wom_negative"]), color=PAIN, label="negative messages")
-        ax.set_ylim(bottom=0)
-        ax.set_ylabel("messages per day (7-day mean)", fontsize=8)
-        ax.legend(fontsize=7, loc="upper left")
-        return fig
-
-    def difference_figure(self) -> Figure:
-        s, b = self.series(), self._baseline_series()
-        fig, ax = self._figure("Your settings minus the baseline (same random numbers)")
-        if b is not None:
-            ax.plot(s["day"], s["cum_profit"] - b["cum_profit"], color=LOVE,
-                    label="cumulative profit")
-            right = ax.twinx()
-            right.plot(s["day"], s["active"] - b["active"], color="black",
-                       label="active customers")
-            right.set_ylabel("customers", fontsize=8)
-            right.tick_params(labelsize=7)
-            lines = ax.get_lines() + right.get_lines()
-            ax.legend(lines, [ln.get_label() for ln in lines], fontsize=7, loc="upper left")
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:+,.0f}"))
-        ax.set_ylabel("profit difference", fontsize=8)
-        return fig
 
     def journey_map_figure(self) -> Figure:
         m = self.model
@@ -328,6 +273,34 @@ def _journey_layout(model: CXModel) -> tuple[nx.DiGraph, dict]:
     return g, nx.multipartite_layout(g, subset_key="layer")
 
 
+def _line(name: str, x: np.ndarray, y: np.ndarray, colour: str, axis: int = 0,
+          dashed: bool = False) -> dict[str, Any]:
+    data = [[int(a), None if not np.isfinite(v) else round(float(v), 3)]
+            for a, v in zip(x, y, strict=True)]
+    return {"type": "line", "name": name, "data": data, "showSymbol": False, "color": colour,
+            "yAxisIndex": axis, "lineStyle": {"type": "dashed" if dashed else "solid"}}
+
+
+def _chart(title: str, days: int, series: list[dict[str, Any]], y_name: str,
+           low: float | None = None, high: float | None = None,
+           right: tuple[str, float | None, float | None] | None = None) -> dict[str, Any]:
+    axes = [{"type": "value", "name": y_name, "min": low, "max": high, "scale": low is None}]
+    if right is not None:
+        axes.append({"type": "value", "name": right[0], "min": right[1], "max": right[2],
+                     "splitLine": {"show": False}})
+    return {
+        "animation": False,
+        "title": {"text": title, "textStyle": {"fontSize": 13}},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 70, "right": 60, "top": 50, "bottom": 65},
+        "xAxis": {"type": "value", "min": 0, "max": days, "name": "day",
+                  "nameLocation": "middle", "nameGap": 22},
+        "yAxis": axes,
+        "series": series,
+    }
+
+
 def _trailing(x: np.ndarray, window: int) -> np.ndarray:
     c = np.cumsum(x)
     out = c.astype(float)
@@ -369,6 +342,11 @@ error = solara.reactive("")
 generation = solara.reactive(0)  # bumped by Reset: a new model with the same settings
 
 
+def _heading(text: str) -> None:
+    # not solara.Markdown: it loads KaTeX, which solara-assets does not ship (offline error)
+    solara.Text(text, style={"font-weight": "bold", "margin-top": "12px"})
+
+
 def _change(**kw: Any) -> None:
     playing.value = False
     settings.value = replace(settings.value, **kw)
@@ -386,7 +364,7 @@ def Controls(s: Settings, journey_cfg: dict[str, Any]) -> None:
                   on_value=lambda v: _change(scenario=v))
     solara.SliderInt(f"customers: {s.customers:,} (and as many prospects)", value=s.customers,
                      min=1000, max=50_000, step=1000, on_value=lambda v: _change(customers=v))
-    solara.Markdown("**A touchpoint's quality** (0-10 on each pillar)")
+    _heading("A touchpoint's quality (0-10 on each pillar)")
     solara.Select("touchpoint", values=tps, value=chosen.value, on_value=chosen.set)
     current = {(tp, p): v for tp, p, v in s.quality}
     quality = journey_cfg["touchpoints"][chosen.value]["quality"]
@@ -396,7 +374,7 @@ def Controls(s: Settings, journey_cfg: dict[str, Any]) -> None:
             f"{pillar.replace('_', ' ')}: {value:.1f}", value=value, min=0.0, max=10.0, step=0.1,
             on_value=lambda v, p=pillar: _change(
                 quality=settings.value.with_quality(chosen.value, p, v).quality))
-    solara.Markdown("**Word of mouth**")
+    _heading("Word of mouth")
     wom = journey_cfg["_word_of_mouth"]
     solara.Select("preset", values=list(WORD_OF_MOUTH), value=s.word_of_mouth,
                   on_value=lambda v: _change(word_of_mouth=v, positive_contacts=None,
@@ -407,7 +385,7 @@ def Controls(s: Settings, journey_cfg: dict[str, Any]) -> None:
     solara.SliderInt(f"k-: a pained customer tells {wom['negative_contacts']}",
                      value=wom["negative_contacts"],
                      min=0, max=20, on_value=lambda v: _change(negative_contacts=v))
-    solara.Markdown("**Money and operations**")
+    _heading("Money and operations")
     solara.SliderFloat(f"support staffing: {s.staffing_multiplier:.2f} x the plan",
                        value=s.staffing_multiplier, min=0.3,
                        max=2.0, step=0.05, on_value=lambda v: _change(staffing_multiplier=v))
@@ -480,11 +458,20 @@ def Dashboard(s: Settings, cfg: dict[str, Any]) -> None:
         if error.value:
             solara.Error(error.value)
         _ = frame.value  # redraw on every frame
-        figures = session.figures()
         with solara.GridFixed(columns=2):
-            for name, fig in figures.items():
+            for name, option in session.charts().items():
                 with solara.Div(classes=[f"cx-plot-{name}"]):
-                    solara.FigureMatplotlib(fig, format="png", dpi=72)
+                    solara.FigureEcharts(option, attributes={"style": "height: 320px;"})
+            with solara.Div(classes=["cx-plot-journey_map"]):
+                JourneyMap(session, session.day // JOURNEY_MAP_EVERY
+                           if playing.value else session.day)
+
+
+@solara.component
+def JourneyMap(session: Session, stamp: int) -> None:
+    """The journey map (matplotlib), redrawn every few days while playing: it costs most."""
+    fig = solara.use_memo(session.journey_map_figure, [session, stamp])
+    solara.FigureMatplotlib(fig, format="png", dpi=80)
 
 
 def _change_all(s: Settings) -> None:
