@@ -5,11 +5,10 @@ from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.kpis import KPIS
-from sim.plots import save_figure
+from sim.plots import Figure, save_figure
 
 if TYPE_CHECKING:
     from sim.compare import Comparison

@@ -1,12 +1,13 @@
 """The standard figures of a run: retention, money, NPS and attitude, and the journey map."""
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import networkx as nx
 import numpy as np
-from matplotlib.figure import Figure
+from matplotlib import figure
 
 from sim.io import write_atomic
 
@@ -16,15 +17,34 @@ if TYPE_CHECKING:
 PAIN, LOVE = "#c0392b", "#27ae60"
 
 
-def standard_figures(result: "Result", folder: str | Path | None = None) -> dict[str, Figure]:
+class Figure(figure.Figure):
+    """A matplotlib figure that Jupyter shows as a picture, whatever the backend."""
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=100)
+        return buf.getvalue()
+
+
+class Figures(dict):
+    """Figures by name; Jupyter shows every one of them inline (as `sim.plot()` does in Covasim)."""
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for fig in self.values():
+            display(fig)
+
+
+def standard_figures(result: "Result", folder: str | Path | None = None) -> Figures:
     """Build every standard figure; with a folder, write each to folder/plots/NAME.png."""
-    figures = {
+    figures = Figures({
         "retention": retention_figure(result),
         "money": money_figure(result),
         "nps_attitude": nps_attitude_figure(result),
         "journey_map": journey_map_figure(result),
         "word_of_mouth": word_of_mouth_figure(result),
-    }
+    })
     if len(result.network_sample):
         figures["network"] = network_figure(result)
     if result.daily.service_calls.sum() > 0:
