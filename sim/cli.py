@@ -13,7 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.config import CONFIG_DIR, check_override_keys, to_plain
+from sim.config import CONFIG_DIR, check_composes, check_override_keys, to_plain
 from sim.errors import ConfigError
 from sim.results import Result
 from sim.simulation import Simulation
@@ -86,6 +86,8 @@ def main() -> None:
         check_override_keys(overrides)
         if "--multirun" in args or "-m" in args:
             check_sweep(overrides)  # every swept value, before any job starts
+        else:
+            check_composes(overrides)  # keys Hydra alone would reject (a misspelt touchpoint)
     except ConfigError as err:
         print(f"cxsim: error: {err}", file=sys.stderr)
         sys.exit(2)

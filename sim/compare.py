@@ -70,8 +70,8 @@ def compare(
     (replications R..2R-1, ...) to show what common random numbers buy. Every config is
     composed and checked before the first run.
     """
-    base = Scenario.of(baseline)
-    others = [Scenario.of(s) for s in scenarios]
+    base = Scenario.of(baseline, overrides)
+    others = [Scenario.of(s, overrides) for s in scenarios]
     if not others:
         raise ConfigError("scenario: name at least one scenario to compare with the baseline")
     names = [base.name, *(s.name for s in others)]
@@ -100,11 +100,12 @@ def compare(
 
 
 def _describe(s: Scenario, cfg: dict[str, Any]) -> dict[str, Any]:
-    named = any(o.startswith("scenario=") for o in s.overrides)
+    named = s.named_file
     return {
         "description": cfg["scenario"]["description"]
         if named or not s.overrides
         else "the baseline with " + " ".join(s.overrides),
+        "cost_stated": s.cost_stated or not s.overrides,
         "cost_per_day": cfg["money"]["cx_investment_per_day"],
         "one_off_cost": cfg["scenario"]["one_off_cost"],
         "days": cfg["days"],
@@ -405,17 +406,53 @@ def _parse_scenarios(value: str) -> list[str]:
     return [s.strip() for s in value.strip().strip("[]").split(",") if s.strip()]
 
 
+class _WhatIf(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.what_ifs = [*namespace.what_ifs, {"text": values}]
+
+
+class _WhatIfCost(argparse.Action):
+    """--cost-per-day and --one-off belong to the --what-if given before them."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if not namespace.what_ifs:
+            parser.error(f"{option_string} states the cost of a --what-if: give it after one")
+        last = namespace.what_ifs[-1]
+        key = self.dest
+        if key in last:
+            parser.error(f"{option_string} given twice for --what-if {last['text']!r}")
+        last[key] = values
+
+
+def _search_path_override(folders: Sequence[str]) -> str:
+    """Scenario folders as a Hydra search path: each is linked as `scenario/` of a config root."""
+    import tempfile
+
+    roots = []
+    for folder in folders:
+        path = Path(folder).resolve()
+        if not path.is_dir():
+            raise ConfigError(f"--scenario-dir {folder}: no such folder")
+        root = Path(tempfile.mkdtemp(prefix="cxsim-scenarios-"))
+        (root / "scenario").symlink_to(path, target_is_directory=True)
+        roots.append(f"file://{root}")
+    return f"hydra.searchpath=[{','.join(roots)}]"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `cxsim-compare` command."""
     parser = argparse.ArgumentParser(
         prog="cxsim-compare",
         description="Compare a baseline with what-if scenarios: R paired replications each "
         "(common random numbers), differences in retention, revenue, profit, NPS and CLV "
-        "with 95%% intervals, and each scenario's ROI.",
+        "with 95% intervals, and each scenario's ROI.",
         epilog="examples:\n"
         "  cxsim-compare scenario=[loyalty_programme,fix_journey_end]\n"
         "  cxsim-compare scenario=[better_onboarding] journey=subscription -r 30 -j 2\n"
         "  cxsim-compare --sweep multirun/scenarios   # the jobs of a finished sweep\n"
+        "  cxsim-compare --scenario-dir my_scenarios 'scenario=[cheaper_support]'\n"
+        "  cxsim-compare --what-if 'steady: journey.touchpoints.delivery.spread=0.8' \\\n"
+        "      --cost-per-day 20 --one-off 5000\n"
         "Any other key=value is a config override applied to every run (as in cxsim).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -429,6 +466,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--sweep", help="compare the jobs of a finished cxsim --multirun sweep")
     parser.add_argument("--no-plots", action="store_true", help="write no plots")
+    parser.add_argument(
+        "--scenario-dir", action="append", default=[], metavar="DIR",
+        help="a folder of scenario files (NAME.yaml, as in configs/scenario/); repeatable")
+    parser.add_argument(
+        "--what-if", action=_WhatIf, dest="what_ifs", default=[], metavar="'NAME: KEY=VALUE ...'",
+        help="an inline scenario; repeatable. Without --cost-per-day/--one-off after it, "
+        "its cost is reported as not stated")
+    parser.add_argument("--cost-per-day", action=_WhatIfCost, type=float, metavar="X",
+                        help="the daily cost of the --what-if before it (currency a day)")
+    parser.add_argument("--one-off", action=_WhatIfCost, type=float, metavar="Y",
+                        help="the up-front cost of the --what-if before it (currency)")
     args = parser.parse_intermixed_args(argv)
     scenarios = [
         s
@@ -438,6 +486,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     ]
     overrides = [o for o in args.overrides if not o.startswith("scenario=")]
     try:
+        if args.scenario_dir:
+            overrides.append(_search_path_override(args.scenario_dir))
+        scenarios += [Scenario.parse(w["text"], w.get("cost_per_day"), w.get("one_off"))
+                      for w in args.what_ifs]
         if args.sweep:
             if scenarios or overrides:
                 raise ConfigError(

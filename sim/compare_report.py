@@ -76,7 +76,13 @@ def summary_text(cmp: "Comparison") -> str:
         if about.get("description"):
             lines += [f"{_sentence(about['description'])}.", ""]
         extra_cost = about.get("total_cost", 0.0) - first.get("total_cost", 0.0)
-        if about.get("total_cost", 0.0) == 0:
+        if not about.get("cost_stated", True):
+            extra_cost = 0.0  # no ROI of an unknown cost
+            lines.append(
+                "Cost not stated: profit below leaves out whatever this change would cost, "
+                "and there is no ROI (state it with --cost-per-day and --one-off)."
+            )
+        elif about.get("total_cost", 0.0) == 0:
             lines.append("No direct cost: any saving or loss shows in profit.")
         elif "cost_per_day" in about:
             lines.append(
@@ -105,7 +111,11 @@ def summary_text(cmp: "Comparison") -> str:
                 f"- {label}: {_fmt(kpi, diff)} ({_fmt(kpi, low, False)} to "
                 f"{_fmt(kpi, high, False)}){note}"
             )
-        lines += ["", _verdict(cmp, name, extra_cost, horizon, runs)]
+        verdict = _verdict(cmp, name, extra_cost, horizon, runs)
+        if not about.get("cost_stated", True):
+            verdict = verdict.replace(" at no extra cost", "").replace(
+                "(no ROI: no investment)", "(no ROI: cost not stated)")
+        lines += ["", verdict]
     return "\n".join(lines) + "\n"
 
 
