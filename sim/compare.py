@@ -36,6 +36,7 @@ from sim.config import check_override_keys
 from sim.errors import ConfigError
 from sim.io import write_atomic
 from sim.kpis import DESCRIPTIVE, KPIS, run_kpis
+from sim.provenance import stamp
 from sim.scenarios import Scenario, scenario_config
 
 if TYPE_CHECKING:
@@ -96,7 +97,15 @@ def compare(
             tasks.append((s.name, cfg))
     runs, daily = _run_all(tasks, jobs, progress)
     about = {s.name: _describe(s, configs[s.name]) for s in [base, *others]}
-    return Comparison.from_runs(runs, daily, baseline=base.name, paired=paired, about=about)
+    cmp = Comparison.from_runs(runs, daily, baseline=base.name, paired=paired, about=about)
+    first = configs[base.name]
+    cmp.provenance = stamp(
+        overrides=list(overrides),
+        scenarios={s.name: list(s.config_overrides) for s in [base, *others]},
+        seed=first["seed"],
+        replications=sorted({int(c["replication"]) for _, c in tasks}),
+    )
+    return cmp
 
 
 def _describe(s: Scenario, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +120,7 @@ def _describe(s: Scenario, cfg: dict[str, Any]) -> dict[str, Any]:
         "days": cfg["days"],
         "customers": cfg["population"]["customers"],
         "journey": cfg["journey"]["name"],
+        "currency": cfg["money"].get("currency", ""),
     }
 
 
@@ -212,6 +222,7 @@ class Comparison:
     baseline: str
     paired: bool
     about: dict[str, dict[str, Any]] = field(default_factory=dict)  # description and costs
+    provenance: dict[str, Any] = field(default_factory=dict)  # version, code, seeds, overrides
 
     @classmethod
     def from_runs(
@@ -315,8 +326,12 @@ class Comparison:
             table: pd.DataFrame = getattr(self, name)
             write_atomic(folder / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp))
             write_atomic(folder / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
+        from sim.compare_report import report_html
+
         text = self.text()
         write_atomic(folder / "summary.md", lambda tmp: tmp.write_text(text))
+        html = report_html(self)
+        write_atomic(folder / "report.html", lambda tmp: tmp.write_text(html))
         if plots:
             self.plot(folder)
         return folder
@@ -399,7 +414,10 @@ def compare_sweep(sweep_dir: str | Path, baseline: str = "baseline") -> Comparis
             OmegaConf.load(sweep_dir / part.job_dir.iloc[0] / ".hydra" / "config.yaml")
         )
         about[name] = _describe(Scenario(name, (f"scenario={name}",)), cfg)
-    return Comparison.from_runs(runs, daily, baseline=baseline, paired=True, about=about)
+    cmp = Comparison.from_runs(runs, daily, baseline=baseline, paired=True, about=about)
+    cmp.provenance = stamp(sweep=str(sweep_dir), seed=sorted(map(int, runs.seed.unique())),
+                           replications=sorted(map(int, runs.replication.unique())))
+    return cmp
 
 
 def _parse_scenarios(value: str) -> list[str]:

@@ -23,8 +23,6 @@ makes jobs safe to run anywhere and in any order, and gathers what they wrote:
   intervals over the other runs) and a report naming each failed job with its error.
 """
 
-import functools
-import hashlib
 import itertools
 import json
 import logging
@@ -48,6 +46,7 @@ from sim.errors import ConfigError
 from sim.io import write_atomic, write_json
 from sim.kpis import DESCRIPTIVE, KPIS, run_kpis
 from sim.params import SCHEMA, MapOf, Opaque
+from sim.provenance import code_digest
 from sim.scenarios import check_config
 
 if TYPE_CHECKING:
@@ -115,13 +114,6 @@ def _headline(summary: Mapping[str, Any]) -> dict:
 def _json_plain(cfg: Mapping[str, Any]) -> Any:
     """A config as it reads back from summary.json (numpy scalars as numbers, tuples as lists)."""
     return json.loads(json.dumps(cfg, default=lambda x: x.item()))
-
-
-@functools.cache
-def code_digest() -> str:
-    """A digest of the package's source: a finished job counts only for the same code."""
-    sources = sorted(Path(__file__).parent.glob("*.py"))
-    return hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()
 
 
 def finished_summary(folder: Path, checked: Mapping[str, Any]) -> dict | None:

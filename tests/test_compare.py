@@ -303,3 +303,21 @@ def test_cost_flags_need_a_what_if(tmp_path):
     out = run_command("cxsim-compare", "--cost-per-day", "5", cwd=tmp_path)
     assert out.returncode == 2
     assert "--cost-per-day states the cost of a --what-if" in out.stderr
+
+
+def test_report_html_is_one_self_contained_page_with_provenance(tmp_path):
+    cmp = compare(["loyalty_programme"], replications=2, overrides=SMALL_RUN)
+    cmp.save(tmp_path / "out", plots=False)
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "http://" not in page
+    assert "https://" not in page
+    assert "data:image/png;base64," in page  # the cumulative-profit plot, inline
+    for text in ("The baseline", "% of the day-0 base", "95% interval", "What the intervals cover",
+                 "Provenance", "source digest", "population.customers=600", "replications"):
+        assert text in page, text
+    assert "break even" in page or "Break-even" in page
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "## Provenance" in summary
+    assert "source digest" in summary
+    assert cmp.provenance["seed"] == 42
+    assert cmp.provenance["replications"] == [0, 1]
