@@ -32,12 +32,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.compare_report import comparison_figures, report_html, summary_text
 from sim.config import check_override_keys
 from sim.errors import ConfigError
+from sim.intervals import mean_interval, welch_interval
 from sim.io import write_atomic
 from sim.kpis import DESCRIPTIVE, KPIS, run_kpis
 from sim.provenance import stamp
 from sim.scenarios import Scenario, scenario_config
+from sim.sweep import PARAMS_META, gather, read_daily
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -175,29 +178,6 @@ def _disabled(progress: bool | None) -> bool | None:
     return None if progress is None else not progress
 
 
-def mean_interval(d: np.ndarray) -> tuple[float, float, float]:
-    """Mean of d and its 95% Student-t interval (NaN bounds for fewer than 2 values)."""
-    d = np.asarray(d, dtype=float)
-    mean = float(d.mean()) if len(d) else float("nan")
-    if len(d) < 2:
-        return mean, float("nan"), float("nan")
-    half = stats.t.ppf(0.975, len(d) - 1) * float(d.std(ddof=1)) / np.sqrt(len(d))
-    return mean, mean - half, mean + half
-
-
-def welch_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """mean(a) - mean(b) and its 95% Welch interval: two independent samples."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    diff = float(a.mean() - b.mean())
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = float(np.sqrt(va + vb))
-    if se == 0.0:
-        return diff, diff, diff
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = stats.t.ppf(0.975, df) * se
-    return diff, diff - half, diff + half
-
-
 def _pairs(runs: pd.DataFrame, baseline: str, name: str, columns: list[str]) -> pd.DataFrame:
     """Scenario runs matched with the baseline run of the same seed and replication."""
     merged = runs[runs.scenario == name].merge(
@@ -309,14 +289,10 @@ class Comparison:
 
     def text(self) -> str:
         """The plain-language summary, in Markdown, to paste into a slide or a memo."""
-        from sim.compare_report import summary_text
-
         return summary_text(self)
 
     def plot(self, folder: str | Path | None = None) -> dict[str, "Figure"]:
         """The comparison figures; written as PNGs into folder/plots when a folder is given."""
-        from sim.compare_report import comparison_figures
-
         return comparison_figures(self, folder)
 
     def save(self, folder: str | Path, plots: bool = True) -> Path:
@@ -326,8 +302,6 @@ class Comparison:
             table: pd.DataFrame = getattr(self, name)
             write_atomic(folder / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp))
             write_atomic(folder / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
-        from sim.compare_report import report_html
-
         text = self.text()
         write_atomic(folder / "summary.md", lambda tmp: tmp.write_text(text))
         html = report_html(self)
@@ -388,7 +362,6 @@ def compare_sweep(sweep_dir: str | Path, baseline: str = "baseline") -> Comparis
     """
     from omegaconf import OmegaConf
 
-    from sim.sweep import PARAMS_META, gather, read_daily
 
     sweep_dir = Path(sweep_dir)
     table = gather(sweep_dir)

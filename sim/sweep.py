@@ -43,9 +43,11 @@ from hydra.experimental.callback import Callback
 
 from sim.config import GROUPS, load_config
 from sim.errors import ConfigError
+from sim.intervals import mean_interval
 from sim.io import write_atomic, write_json
 from sim.kpis import DESCRIPTIVE, KPIS, run_kpis
 from sim.params import SCHEMA, MapOf, Opaque
+from sim.plots import save_figure
 from sim.provenance import code_digest
 from sim.scenarios import check_config
 
@@ -389,8 +391,6 @@ def report(table: pd.DataFrame, sweep_dir: Path, plots: Sequence[Path] = ()) -> 
 
 
 def _interval(values: np.ndarray) -> tuple[float, float, float]:
-    from sim.compare import mean_interval
-
     return mean_interval(values[np.isfinite(values)])
 
 
@@ -448,8 +448,6 @@ def sweep_figures(table: pd.DataFrame) -> dict[str, "Figure"]:
 
 
 def write_figures(figures: Mapping[str, "Figure"], folder: Path) -> list[Path]:
-    from sim.plots import save_figure
-
     return [save_figure(fig, folder / "plots" / f"{name}.png") for name, fig in figures.items()]
 
 
