@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import matplotlib as mpl
-import networkx as nx
 import numpy as np
 import yaml
 from matplotlib.figure import Figure
@@ -29,6 +28,7 @@ from sim.config import CONFIG_DIR, load_config
 from sim.errors import ConfigError
 from sim.model import CXModel
 from sim.params import PILLARS
+from sim.plots import draw_journey, journey_graph
 from sim.scenarios import available_scenarios
 
 PAIN, LOVE = "#c0392b", "#27ae60"
@@ -126,7 +126,7 @@ class Session:
         self.model = CXModel(load_config(settings_overrides(s)))
         if s.compare:
             self.baseline = CXModel(load_config(base_overrides(s)))
-        self._layout = _journey_layout(self.model)
+        self._graph = journey_graph(self.model.journey)
 
     @property
     def day(self) -> int:
@@ -219,8 +219,7 @@ class Session:
         return None if self.baseline is None else self.series(self.baseline)
 
     def journey_map_figure(self) -> Figure:
-        m = self.model
-        g, pos = self._layout
+        m, g = self.model, self._graph
         t = m.day
         visits = m.daily.tp_visits[:t].sum(axis=0)
         felt = np.divide(m.daily.tp_felt[:t].sum(axis=0), visits,
@@ -231,46 +230,17 @@ class Session:
         norm = mpl.colors.TwoSlopeNorm(vmin=-lim, vcenter=0.0, vmax=lim)
         cmap = mpl.colormaps["RdYlGn"]
         names = list(m.journey.names)
-        size = {n: 250 + 900 * np.sqrt(v / max(1, visits.max())) for n, v in zip(names, visits,
-                                                                              strict=True)}
-        size["end"] = 150
-        nodes = list(g.nodes)
-        nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.35, arrowsize=9,
-                               node_size=[size[n] for n in nodes],
-                               connectionstyle="arc3,rad=0.12")
+        size = {n: 250 + 900 * np.sqrt(v / max(1, visits.max()))
+                for n, v in zip(names, visits, strict=True)}
         colour = {n: cmap(norm(f)) for n, f in zip(names, felt, strict=True)}
-        colour["end"] = "white"
-        nx.draw_networkx_nodes(g, pos, ax=ax, node_size=[size[n] for n in nodes],
-                               node_color=[colour[n] for n in nodes], edgecolors="black",
-                               linewidths=0.6)
-        nx.draw_networkx_labels(g, pos, ax=ax, font_size=6)
+        size["end"], colour["end"] = 200, "white"
+        draw_journey(ax, g, size, colour, {n: n for n in g.nodes}, font_size=6,
+                     edge_labels=False)
         cbar = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8)
         cbar.set_label("mean felt value (pain < 0 < love)", fontsize=7)
         cbar.ax.tick_params(labelsize=7)
         ax.set_title(f"Journey map, day {t}: colour = love and pain, size = visits", fontsize=9)
-        ax.margins(0.12)
-        ax.axis("off")
         return fig
-
-
-def _journey_layout(model: CXModel) -> tuple[nx.DiGraph, dict]:
-    """The journey as a graph with `end`, laid out left to right by distance from the start."""
-    j = model.journey
-    g = nx.DiGraph()
-    g.add_nodes_from([*j.names, "end"])
-    trans = j.transition  # last column: end
-    for a, name in enumerate(j.names):
-        for b, other in enumerate([*j.names, "end"]):
-            if trans[a, b] > 0:
-                g.add_edge(name, other)
-    starts = [n for n, p in zip(j.names, np.diff(j.start_cum, prepend=0.0), strict=True) if p > 0]
-    depth = dict(nx.multi_source_dijkstra_path_length(g, starts)) if starts else {}
-    depth.pop("end", None)
-    for n in g.nodes:
-        depth.setdefault(n, 0)
-    depth["end"] = max(depth.values()) + 1
-    nx.set_node_attributes(g, depth, "layer")
-    return g, nx.multipartite_layout(g, subset_key="layer")
 
 
 def _line(name: str, x: np.ndarray, y: np.ndarray, colour: str, axis: int = 0,
