@@ -323,6 +323,12 @@ def network_figure(result: "Result") -> Figure:
                 g, pos, nodelist=nodes, ax=ax, node_shape=marker, node_size=45,
                 node_color=[cmap(norm(a)) for a in people.loc[nodes, "attitude"]],
                 edgecolors="black", linewidths=0.3, label=f"{label} ({len(nodes)})")
+    # the sample is a breadth-first search from the first person with contacts: its lowest id
+    centre = min(g.nodes)
+    nx.draw_networkx_nodes(g, pos, nodelist=[centre], ax=ax, node_shape="*", node_size=420,
+                           node_color=[cmap(norm(people.loc[centre, "attitude"]))],
+                           edgecolors="black", linewidths=1.2,
+                           label=f"the centre: person {centre}")
     ax.legend(fontsize=8, loc="lower left", title="shape: status", title_fontsize=8)
     fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
                  label="attitude at the end (pain < 0 < love)")

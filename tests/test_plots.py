@@ -58,3 +58,9 @@ def test_cohorts_are_grouped_by_quarter(cfg):
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[0].startswith("day-0 base")
     assert len(labels) <= 1 + 3  # the base and at most three quarters in 200 days
+
+
+def test_the_network_snapshot_marks_its_centre_person(cfg):
+    ax = Simulation(cfg).run().plot()["network"].axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(label.startswith("the centre: person ") for label in labels)
