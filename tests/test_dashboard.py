@@ -169,6 +169,15 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, tmp_path):
         assert played["nps"] != after_step["nps"]
         assert _day(page) >= 40
 
+        # compare with baseline: a new run beside the baseline, and the difference drawn live
+        page.get_by_text("compare with baseline").click()  # the label: vuetify covers the box
+        page.wait_for_function("() => document.querySelector('.cx-status')"
+                               ".innerText.startsWith('day 0 ')")
+        page.locator(".cx-plot-difference canvas").first.wait_for()
+        page.get_by_role("button", name="Step").click()
+        page.wait_for_function("() => document.querySelector('.cx-status')"
+                               ".innerText.startsWith('day 5 ')")
+
         alerts = page.locator(".v-alert.error")
         assert alerts.count() == 0, alerts.first.inner_text()
         assert "Traceback" not in page.locator("body").inner_text()
