@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up cxsim: find a Python 3.12+ interpreter, create .venv, install the package with its
-# test tools and the cluster launchers (Ray, Slurm). Safe to run again (it reuses .venv when
+# test tools, the cluster launchers (Ray, Slurm) and the dashboard (Solara, and Playwright with
+# Debian's chromium to test it in a browser). Safe to run again (it reuses .venv when
 # it already has Python 3.12+).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -34,5 +35,17 @@ else
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test,cluster]"  # cluster: the Ray and Slurm launchers, tested too
+# cluster: the Ray and Slurm launchers; dashboard: cxsim-dashboard; both tested too
+.venv/bin/python -m pip install --quiet -e ".[test,cluster,dashboard]"
+# The dashboard's browser test drives Debian's chromium (Playwright cannot download its own
+# browser here); install it when missing and we may (root, apt-get present).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium (apt-get) for the dashboard's browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: no chromium found; the dashboard's browser test will be skipped" >&2
+    echo "       (install it with: sudo apt-get install chromium)" >&2
+  fi
+fi
 echo "setup: ready (.venv/bin/cxsim)"

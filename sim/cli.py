@@ -19,7 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.config import CONFIG_DIR, check_override_keys, load_config, to_plain
+from sim.config import CONFIG_DIR, check_composes, check_override_keys, load_config, to_plain
 from sim.errors import ConfigError, RunError, debug_requested, reported
 from sim.io import LOCK, acquire_lock, clear_outputs, release_lock, remove_stale_tmp, run_folder
 from sim.network import build_network
@@ -190,6 +190,7 @@ def main() -> None:
         if multirun:
             check_sweep(overrides)  # every swept value, before any job starts
         elif not info and not custom:
+            check_composes(overrides)  # keys Hydra alone would reject (a misspelt touchpoint)
             preflight([o for o in overrides if not o.startswith("hydra.") or
                        o.startswith("hydra.searchpath")])
         run_dir = next((o.split("=", 1)[1] for o in overrides if o.startswith("hydra.run.dir=")),

@@ -34,11 +34,15 @@ from scipy import stats
 
 from sim import uncertainty
 from sim.batch import get_key
+from sim.compare_report import comparison_figures, report_html, summary_text
 from sim.config import check_override_keys
 from sim.errors import ConfigError, debug_requested, reported
+from sim.intervals import mean_interval, welch_interval
 from sim.io import run_folder, write_atomic
 from sim.kpis import DESCRIPTIVE, KPIS, run_kpis
+from sim.provenance import stamp
 from sim.scenarios import Scenario, scenario_config
+from sim.sweep import PARAMS_META, gather, read_daily
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -80,8 +84,8 @@ def compare(
     documented set); the comparison then also reports the probability that each scenario
     pays and the constants its verdict hinges on (`Comparison.uncertainty`).
     """
-    base = Scenario.of(baseline)
-    others = [Scenario.of(s) for s in scenarios]
+    base = Scenario.of(baseline, overrides)
+    others = [Scenario.of(s, overrides) for s in scenarios]
     if not others:
         raise ConfigError("scenario: name at least one scenario to compare with the baseline")
     names = [base.name, *(s.name for s in others)]
@@ -115,6 +119,13 @@ def compare(
     runs, daily = _run_all(tasks, jobs, progress, list(drawn or ()))
     about = {s.name: _describe(s, configs[s.name]) for s in [base, *others]}
     result = Comparison.from_runs(runs, daily, baseline=base.name, paired=paired, about=about)
+    first = configs[base.name]
+    result.provenance = stamp(
+        overrides=list(overrides),
+        scenarios={s.name: list(s.config_overrides) for s in [base, *others]},
+        seed=first["seed"],
+        replications=sorted({int(c["replication"]) for _, c in tasks}),
+    )
     if drawn is not None:
         result.priors = drawn
         result.uncertainty = uncertainty.verdict_table(runs, base.name)
@@ -122,17 +133,19 @@ def compare(
 
 
 def _describe(s: Scenario, cfg: dict[str, Any]) -> dict[str, Any]:
-    named = any(o.startswith("scenario=") for o in s.overrides)
+    named = s.named_file
     return {
         "description": cfg["scenario"]["description"]
         if named or not s.overrides
         else "the baseline with " + " ".join(s.overrides),
+        "cost_stated": s.cost_stated or not s.overrides,
         "cost_per_day": cfg["money"]["cx_investment_per_day"],
         "one_off_cost": cfg["scenario"]["one_off_cost"],
         "days": cfg["days"],
         "customers": cfg["population"]["customers"],
         "journey": cfg["journey"]["name"],
         "service_level_seconds": cfg["service_centre"]["service_level_seconds"],
+        "currency": cfg["money"].get("currency", ""),
     }
 
 
@@ -191,29 +204,6 @@ def _disabled(progress: bool | None) -> bool | None:
     return None if progress is None else not progress
 
 
-def mean_interval(d: np.ndarray) -> tuple[float, float, float]:
-    """Mean of d and its 95% Student-t interval (NaN bounds for fewer than 2 values)."""
-    d = np.asarray(d, dtype=float)
-    mean = float(d.mean()) if len(d) else float("nan")
-    if len(d) < 2:
-        return mean, float("nan"), float("nan")
-    half = stats.t.ppf(0.975, len(d) - 1) * float(d.std(ddof=1)) / np.sqrt(len(d))
-    return mean, mean - half, mean + half
-
-
-def welch_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """mean(a) - mean(b) and its 95% Welch interval: two independent samples."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    diff = float(a.mean() - b.mean())
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = float(np.sqrt(va + vb))
-    if se == 0.0:
-        return diff, diff, diff
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = stats.t.ppf(0.975, df) * se
-    return diff, diff - half, diff + half
-
-
 def _pairs(runs: pd.DataFrame, baseline: str, name: str, columns: list[str]) -> pd.DataFrame:
     """Scenario runs matched with the baseline run of the same seed and replication."""
     merged = runs[runs.scenario == name].merge(
@@ -240,6 +230,7 @@ class Comparison:
     about: dict[str, dict[str, Any]] = field(default_factory=dict)  # description and costs
     uncertainty: pd.DataFrame | None = None  # with priors: sim.uncertainty.verdict_table
     priors: dict[str, Any] | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)  # version, code, seeds, overrides
 
     @classmethod
     def from_runs(
@@ -356,8 +347,6 @@ class Comparison:
 
     def text(self) -> str:
         """The plain-language summary, in Markdown, to paste into a slide or a memo."""
-        from sim.compare_report import summary_text
-
         text = summary_text(self)
         if self.uncertainty is not None:
             text += uncertainty.verdict_text(self.uncertainty, self.priors or {})
@@ -365,8 +354,6 @@ class Comparison:
 
     def plot(self, folder: str | Path | None = None) -> dict[str, "Figure"]:
         """The comparison figures; written as PNGs into folder/plots when a folder is given."""
-        from sim.compare_report import comparison_figures
-
         return comparison_figures(self, folder)
 
     def save(self, folder: str | Path, plots: bool = True) -> Path:
@@ -379,6 +366,8 @@ class Comparison:
             write_atomic(folder / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
         text = self.text()
         write_atomic(folder / "summary.md", lambda tmp: tmp.write_text(text))
+        html = report_html(self)
+        write_atomic(folder / "report.html", lambda tmp: tmp.write_text(html))
         if plots:
             self.plot(folder)
         return folder
@@ -435,7 +424,6 @@ def compare_sweep(sweep_dir: str | Path, baseline: str = "baseline") -> Comparis
     """
     from omegaconf import OmegaConf
 
-    from sim.sweep import PARAMS_META, gather, read_daily
 
     sweep_dir = Path(sweep_dir)
     table = gather(sweep_dir)
@@ -461,7 +449,10 @@ def compare_sweep(sweep_dir: str | Path, baseline: str = "baseline") -> Comparis
             OmegaConf.load(sweep_dir / part.job_dir.iloc[0] / ".hydra" / "config.yaml")
         )
         about[name] = _describe(Scenario(name, (f"scenario={name}",)), cfg)
-    return Comparison.from_runs(runs, daily, baseline=baseline, paired=True, about=about)
+    cmp = Comparison.from_runs(runs, daily, baseline=baseline, paired=True, about=about)
+    cmp.provenance = stamp(sweep=str(sweep_dir), seed=sorted(map(int, runs.seed.unique())),
+                           replications=sorted(map(int, runs.replication.unique())))
+    return cmp
 
 
 def _cli_priors(use_defaults: bool, specs: Sequence[str]) -> dict[str, str] | None:
@@ -482,17 +473,53 @@ def _parse_scenarios(value: str) -> list[str]:
     return [s.strip() for s in value.strip().strip("[]").split(",") if s.strip()]
 
 
+class _WhatIf(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.what_ifs = [*namespace.what_ifs, {"text": values}]
+
+
+class _WhatIfCost(argparse.Action):
+    """--cost-per-day and --one-off belong to the --what-if given before them."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if not namespace.what_ifs:
+            parser.error(f"{option_string} states the cost of a --what-if: give it after one")
+        last = namespace.what_ifs[-1]
+        key = self.dest
+        if key in last:
+            parser.error(f"{option_string} given twice for --what-if {last['text']!r}")
+        last[key] = values
+
+
+def _search_path_override(folders: Sequence[str]) -> str:
+    """Scenario folders as a Hydra search path: each is linked as `scenario/` of a config root."""
+    import tempfile
+
+    roots = []
+    for folder in folders:
+        path = Path(folder).resolve()
+        if not path.is_dir():
+            raise ConfigError(f"--scenario-dir {folder}: no such folder")
+        root = Path(tempfile.mkdtemp(prefix="cxsim-scenarios-"))
+        (root / "scenario").symlink_to(path, target_is_directory=True)
+        roots.append(f"file://{root}")
+    return f"hydra.searchpath=[{','.join(roots)}]"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `cxsim-compare` command."""
     parser = argparse.ArgumentParser(
         prog="cxsim-compare",
         description="Compare a baseline with what-if scenarios: R paired replications each "
         "(common random numbers), differences in retention, revenue, profit, NPS and CLV "
-        "with 95%% intervals, and each scenario's ROI.",
+        "with 95% intervals, and each scenario's ROI.",
         epilog="examples:\n"
         "  cxsim-compare scenario=[loyalty_programme,fix_journey_end]\n"
         "  cxsim-compare scenario=[better_onboarding] journey=subscription -r 30 -j 2\n"
         "  cxsim-compare --sweep multirun/scenarios   # the jobs of a finished sweep\n"
+        "  cxsim-compare --scenario-dir my_scenarios 'scenario=[cheaper_support]'\n"
+        "  cxsim-compare --what-if 'steady: journey.touchpoints.delivery.spread=0.8' \\\n"
+        "      --cost-per-day 20 --one-off 5000\n"
         "Any other key=value is a config override applied to every run (as in cxsim).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -520,6 +547,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="a prior (uniform:a:b, triangular:a:m:b, normal:mean:sd, fixed:v) replacing or "
         "adding to the documented ones; implies --uncertain",
     )
+    parser.add_argument(
+        "--scenario-dir", action="append", default=[], metavar="DIR",
+        help="a folder of scenario files (NAME.yaml, as in configs/scenario/); repeatable")
+    parser.add_argument(
+        "--what-if", action=_WhatIf, dest="what_ifs", default=[], metavar="'NAME: KEY=VALUE ...'",
+        help="an inline scenario; repeatable. Without --cost-per-day/--one-off after it, "
+        "its cost is reported as not stated")
+    parser.add_argument("--cost-per-day", action=_WhatIfCost, type=float, metavar="X",
+                        help="the daily cost of the --what-if before it (currency a day)")
+    parser.add_argument("--one-off", action=_WhatIfCost, type=float, metavar="Y",
+                        help="the up-front cost of the --what-if before it (currency)")
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = debug_requested(argv)
     args = parser.parse_intermixed_args(argv)
@@ -538,6 +576,10 @@ def _main(args: argparse.Namespace) -> None:
         for s in _parse_scenarios(o.split("=", 1)[1])
     ]
     overrides = [o for o in args.overrides if not o.startswith("scenario=")]
+    if args.scenario_dir:
+        overrides.append(_search_path_override(args.scenario_dir))
+    scenarios += [Scenario.parse(w["text"], w.get("cost_per_day"), w.get("one_off"))
+                  for w in args.what_ifs]
     if args.sweep:
         if scenarios or overrides:
             raise ConfigError(

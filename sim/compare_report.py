@@ -1,15 +1,17 @@
-"""What a comparison tells a strategist: a plain-language summary and two figures."""
+"""What a comparison tells a strategist: a plain-language summary, a one-page report, figures."""
 
+import base64
+import html
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.kpis import KPIS
-from sim.plots import save_figure
+from sim.plots import Figure, save_figure
 
 if TYPE_CHECKING:
     from sim.compare import Comparison
@@ -77,7 +79,13 @@ def summary_text(cmp: "Comparison") -> str:
         if about.get("description"):
             lines += [f"{_sentence(about['description'])}.", ""]
         extra_cost = about.get("total_cost", 0.0) - first.get("total_cost", 0.0)
-        if about.get("total_cost", 0.0) == 0:
+        if not about.get("cost_stated", True):
+            extra_cost = 0.0  # no ROI of an unknown cost
+            lines.append(
+                "Cost not stated: profit below leaves out whatever this change would cost, "
+                "and there is no ROI (state it with --cost-per-day and --one-off)."
+            )
+        elif about.get("total_cost", 0.0) == 0:
             lines.append("No direct cost: any saving or loss shows in profit.")
         elif "cost_per_day" in about:
             lines.append(
@@ -89,19 +97,7 @@ def summary_text(cmp: "Comparison") -> str:
         lines.append("")
         for kpi in KPIS:
             diff, low, high = cmp.difference(name, kpi)
-            label = {
-                "retention": "12-month customer retention"
-                if (days or 365) >= 365
-                else f"{days}-day customer retention",
-                "new_retention": "new customers' "
-                + ("180-day" if (days or 365) >= 365 else f"{max(1, (days or 2) // 2)}-day")
-                + " retention",
-                "revenue": "revenue",
-                "profit": "profit after the scenario's costs",
-                "nps": "NPS of current customers",
-                "nps_ever": "NPS of everybody who was a customer",
-                "clv": "CLV per customer",
-            }[kpi]
+            label = kpi_label(kpi, days)
             if diff == low == high == 0:
                 note = ": no change"
             else:
@@ -114,8 +110,30 @@ def summary_text(cmp: "Comparison") -> str:
         selection = _selection_note(cmp, name)
         if selection:
             lines += ["", selection]
-        lines += ["", _verdict(cmp, name, extra_cost, horizon, runs)]
+        verdict = _verdict(cmp, name, extra_cost, horizon, runs)
+        if not about.get("cost_stated", True):
+            verdict = verdict.replace(" at no extra cost", "").replace(
+                "(no ROI: no investment)", "(no ROI: cost not stated)")
+        lines += ["", verdict]
+    if cmp.provenance:
+        lines += ["", "## Provenance", "", *(f"- {k}: {v}" for k, v in _stamp_rows(cmp))]
     return "\n".join(lines) + "\n"
+
+
+
+def kpi_label(kpi: str, days: int | None) -> str:
+    """A KPI's name as a strategist reads it, for a run of `days` days."""
+    year = (days or 365) >= 365
+    return {
+        "retention": "12-month customer retention" if year else f"{days}-day customer retention",
+        "new_retention": "new customers' "
+        + ("180-day" if year else f"{max(1, (days or 2) // 2)}-day") + " retention",
+        "revenue": "revenue",
+        "profit": "profit after the scenario's costs",
+        "nps": "NPS of current customers",
+        "nps_ever": "NPS of everybody who was a customer",
+        "clv": "CLV per customer",
+    }[kpi]
 
 
 def _selection_note(cmp: "Comparison", name: str) -> str:
@@ -143,6 +161,143 @@ def _selection_note(cmp: "Comparison", name: str) -> str:
             f"{_fmt('nps', ever_high, False)})."
         )
     return ""
+
+
+def _stamp_rows(cmp: "Comparison") -> list[tuple[str, str]]:
+    p = cmp.provenance
+    rows = [("package", f"{p.get('package', 'cxsim')} {p.get('version', '?')}"),
+            ("source digest", str(p.get("code", "?"))[:16])]
+    if "overrides" in p:
+        rows.append(("overrides (every run)", " ".join(p["overrides"]) or "none"))
+    for name, items in (p.get("scenarios") or {}).items():
+        rows.append((f"scenario {name}", " ".join(items) or "the default config"))
+    if "sweep" in p:
+        rows.append(("sweep", p["sweep"]))
+    rows.append(("seed", str(p.get("seed", "?"))))
+    reps = p.get("replications") or []
+    rows.append(("replications", f"{len(reps)} ({reps[0]}..{reps[-1]})" if reps else "?"))
+    return rows
+
+
+UNITS = {"retention": "% of the customers at the start", "new_retention": "% of new customers",
+         "revenue": "{c}", "profit": "{c}", "nps": "points (-100 to 100)",
+         "nps_ever": "points (-100 to 100)", "clv": "{c} per customer"}
+
+
+def _level(kpi: str, x: float) -> str:
+    if kpi in ("retention", "new_retention"):
+        return f"{100 * x:.1f}%"
+    if kpi in ("nps", "nps_ever"):
+        return f"{x:+.1f}"
+    if kpi == "clv":
+        return f"{x:,.2f}"
+    return f"{x:,.0f}"
+
+
+def break_even_day(cmp: "Comparison", name: str) -> tuple[int | None, int | None]:
+    """(day from which the mean cumulative profit difference stays >= 0, day from which its
+    95% interval stays above 0); None when that does not happen within the run."""
+    part = cmp.over_time[(cmp.over_time.scenario == name)
+                         & (cmp.over_time.series == "cumulative_profit")]
+    if part.empty:
+        return None, None
+
+    def first_from(ok: np.ndarray) -> int | None:
+        if not ok[-1]:
+            return None
+        bad = np.flatnonzero(~ok)
+        return int(part.day.iloc[bad[-1] + 1]) if len(bad) else int(part.day.iloc[0])
+
+    return first_from(part.difference.to_numpy() >= 0), first_from(part.ci_low.to_numpy() > 0)
+
+
+def report_html(cmp: "Comparison") -> str:
+    """One self-contained page for a board (prints to PDF): levels, effects, break-even, plot."""
+    first = cmp.about.get(cmp.baseline, {})
+    currency = first.get("currency") or "currency units"
+    days = first.get("days")
+    runs = int(cmp.differences.runs.max()) if len(cmp.differences) else 0
+    esc = html.escape
+    labels = {kpi: kpi_label(kpi, days) for kpi in KPIS}
+    base_rows = []
+    for kpi in KPIS:
+        row = cmp.differences[cmp.differences.kpi == kpi]
+        level = float(row.baseline_mean.iloc[0]) if len(row) else float("nan")
+        base_rows.append(f"<tr><td>{labels[kpi]}</td><td class=n>{_level(kpi, level)}</td>"
+                         f"<td>{UNITS[kpi].format(c=esc(currency))}</td></tr>")
+    sections = []
+    for name in cmp.scenarios:
+        about = cmp.about.get(name, {})
+        rows = []
+        for kpi in KPIS:
+            d, low, high = cmp.difference(name, kpi)
+            clear = "yes" if _clear(low, high) else "no"
+            rows.append(f"<tr><td>{labels[kpi]}</td><td class=n>{_fmt(kpi, d)}</td>"
+                        f"<td class=n>{_fmt(kpi, low, False)} to {_fmt(kpi, high, False)}</td>"
+                        f"<td>{clear}</td></tr>")
+        if not about.get("cost_stated", True):
+            cost = "Cost not stated: no ROI, and profit leaves out what the change would cost."
+        else:
+            cost = (f"Cost: {_plain(about.get('cost_per_day', 0.0))} {esc(currency)} a day and "
+                    f"{_plain(about.get('one_off_cost', 0.0))} up front, "
+                    f"{_plain(about.get('total_cost', 0.0))} over {days} days.")
+        mean_day, sure_day = break_even_day(cmp, name)
+        if mean_day is None:
+            even = f"It does not break even within {days} days."
+        else:
+            even = f"Break-even: cumulative profit is ahead of the baseline from day {mean_day}"
+            even += (f", clearly (the whole 95% interval) from day {sure_day}."
+                     if sure_day is not None else ", though not clearly by the end of the run.")
+        verdict = summary_text_verdict(cmp, name)
+        sections.append(
+            f"<h2>{esc(_title(name))}</h2><p>{esc(_sentence(str(about.get('description', ''))))}"
+            f"</p><p>{cost}</p><table><tr><th>effect on</th><th>difference</th>"
+            f"<th>95% interval</th><th>clear?</th></tr>{''.join(rows)}</table>"
+            f"<p>{esc(even)}</p><p class=verdict>{verdict}</p>")
+    fig = over_time_figure(cmp) if len(cmp.over_time) else None
+    image = ""
+    if fig is not None:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        data = base64.b64encode(buf.getvalue()).decode()
+        image = (f"<h2>Cumulative profit over time</h2><img alt='difference from the baseline "
+                 f"over time' src='data:image/png;base64,{data}'>")
+    stamp = "".join(f"<tr><td>{esc(k)}</td><td><code>{esc(v)}</code></td></tr>"
+                    for k, v in _stamp_rows(cmp)) if cmp.provenance else ""
+    method = ("paired runs: each scenario run shares its random numbers with a baseline run"
+              if cmp.paired else "independent runs")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>What-if comparison</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5rem 0 1rem; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: 0.25rem 0.75rem; text-align: left; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+img {{ max-width: 100%; }} .verdict {{ font-weight: 600; }} .small {{ color: #555; }}
+@media print {{ body {{ margin: 0; max-width: none; }} h2 {{ break-after: avoid; }} }}
+</style></head><body>
+<h1>What-if comparison against the {esc(cmp.baseline)}</h1>
+<p>Over {days} days, {first.get('customers', 0):,} customers, {esc(str(first.get('journey')))}
+journey; {runs} {method}. Money in {esc(currency)}.</p>
+<h2>The baseline</h2><table><tr><th>figure</th><th>level</th><th>unit</th></tr>
+{''.join(base_rows)}</table>
+{''.join(sections)}
+{image}
+<p class=small>What the intervals cover: the 95% interval is Student's t over the {runs}
+{'paired differences' if cmp.paired else 'runs of each side (Welch)'}; it measures the
+model's randomness (who buys, talks, calls and leaves), not the uncertainty in the
+model's own parameters or in the costs stated. "Clear" means the interval excludes zero.</p>
+<h2>Provenance</h2><table>{stamp}</table>
+</body></html>
+"""
+
+
+def summary_text_verdict(cmp: "Comparison", name: str) -> str:
+    """The verdict sentence of a scenario, as in summary.md, without Markdown."""
+    text = summary_text(cmp)
+    part = text.split(f"(`{name}`)", 1)[1].split("\n## ", 1)[0]
+    last = [line for line in part.strip().splitlines() if line.startswith("**")]
+    return html.escape(last[-1].replace("**", "")) if last else ""
 
 
 def _verdict(cmp: "Comparison", name: str, extra_cost: float, horizon: str, runs: int) -> str:

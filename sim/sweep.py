@@ -23,8 +23,6 @@ makes jobs safe to run anywhere and in any order, and gathers what they wrote:
   intervals over the other runs) and a report naming each failed job with its error.
 """
 
-import functools
-import hashlib
 import itertools
 import json
 import logging
@@ -45,9 +43,12 @@ from hydra.experimental.callback import Callback
 
 from sim.config import GROUPS, load_config
 from sim.errors import ConfigError
+from sim.intervals import mean_interval
 from sim.io import clear_outputs, remove_stale_tmp, write_atomic, write_json
 from sim.kpis import DESCRIPTIVE, KPIS, run_kpis
 from sim.params import SCHEMA, MapOf, Opaque
+from sim.plots import save_figure
+from sim.provenance import code_digest
 from sim.scenarios import check_config
 
 if TYPE_CHECKING:
@@ -120,13 +121,6 @@ def _headline(summary: Mapping[str, Any]) -> dict:
 def _json_plain(cfg: Mapping[str, Any]) -> Any:
     """A config as it reads back from summary.json (numpy scalars as numbers, tuples as lists)."""
     return json.loads(json.dumps(cfg, default=lambda x: x.item()))
-
-
-@functools.cache
-def code_digest() -> str:
-    """A digest of the package's source: a finished job counts only for the same code."""
-    sources = sorted(Path(__file__).parent.glob("*.py"))
-    return hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()
 
 
 def finished_summary(folder: Path, checked: Mapping[str, Any]) -> dict | None:
@@ -404,8 +398,6 @@ def report(table: pd.DataFrame, sweep_dir: Path, plots: Sequence[Path] = ()) -> 
 
 
 def _interval(values: np.ndarray) -> tuple[float, float, float]:
-    from sim.compare import mean_interval
-
     return mean_interval(values[np.isfinite(values)])
 
 
@@ -465,8 +457,6 @@ def sweep_figures(table: pd.DataFrame) -> dict[str, "Figure"]:
 
 
 def write_figures(figures: Mapping[str, "Figure"], folder: Path) -> list[Path]:
-    from sim.plots import save_figure
-
     return [save_figure(fig, folder / "plots" / f"{name}.png") for name, fig in figures.items()]
 
 

@@ -109,3 +109,28 @@ def test_multirun_runs_each_combination(tmp_path):
         json.loads(p.read_text())["seed"] for p in (tmp_path / "sweep").glob("*/summary.json")
     )
     assert seeds == [1, 2]
+
+
+def test_result_files_are_readable_by_colleagues(tmp_path):
+    """Written atomically through a private temporary file, yet mode 0666 & ~umask (0644)."""
+    import os
+    import stat
+
+    from sim.io import write_atomic, write_json
+
+    old = os.umask(0o022)
+    try:
+        path = write_json(tmp_path / "summary.json", {"a": 1})
+        other = write_atomic(tmp_path / "t.csv", lambda tmp: tmp.write_text("x\n"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(other.stat().st_mode) == 0o644
+
+
+def test_a_misspelt_touchpoint_gets_cxsims_error_not_hydras(tmp_path):
+    out = run_command("cxsim", "journey.touchpoints.websit.cost=1", cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.startswith("cxsim: error: unknown key journey.touchpoints.websit.cost")
+    assert "allowed keys at journey.touchpoints: awareness, website" in out.stderr
+    assert "+journey" not in out.stderr

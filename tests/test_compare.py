@@ -238,3 +238,92 @@ def test_cxsim_compare_rejects_an_unknown_scenario(tmp_path):
         proc.stderr
     )
     assert not (tmp_path / "compare").exists()
+
+
+def test_compare_help_prints_a_plain_percent(tmp_path):
+    out = run_command("cxsim-compare", "--help", cwd=tmp_path)
+    assert out.returncode == 0
+    assert "95% intervals" in out.stdout
+    assert "%%" not in out.stdout
+
+
+SMALL_RUN = ["days=15", "population.customers=600", "population.prospects=300"]
+
+
+def test_what_ifs_from_the_cli_a_scenario_dir_and_cost_not_stated(tmp_path):
+    """A scenario file from --scenario-dir, an inline what-if with its costs, one without."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "cheaper_support.yaml").write_text(
+        "# @package _global_\nscenario:\n  name: cheaper_support\n  description: fewer agents\n"
+        "  journey: any\n  one_off_cost: 1000.0\nmoney:\n  cx_investment_per_day: 5.0\n"
+        "service_centre:\n  staffing_multiplier: 0.9\n")
+    out = run_command(
+        "cxsim-compare", "--scenario-dir", str(folder), "scenario=[cheaper_support]",
+        "--what-if", "steady: journey.touchpoints.delivery.spread=0.5",
+        "--what-if", "calm: journey.touchpoints.support.quality.empathy=9",
+        "--cost-per-day", "10", "--one-off", "100", "-r", "2", "-j", "1", "--no-plots",
+        "-o", str(tmp_path / "out"), *SMALL_RUN, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "out" / "summary.md").read_text()
+    steady = text.split("## Steady")[1].split("## Calm")[0]
+    assert "Cost not stated" in steady
+    assert "ROI" not in steady.replace("no ROI", "")
+    calm = text.split("## Calm")[1]
+    assert "Cost: 10 a day and 100 up front" in calm
+    assert "Cost: 5 a day and 1,000 up front" in text.split("## Cheaper support")[1]
+
+
+def test_a_scenario_on_hydras_search_path_is_found(tmp_path):
+    (tmp_path / "scenario").mkdir()
+    (tmp_path / "scenario" / "quiet.yaml").write_text(
+        "# @package _global_\nscenario:\n  name: quiet\n  description: nobody talks\n"
+        "  journey: any\n  one_off_cost: 0.0\nword_of_mouth:\n  positive_contacts: 0\n")
+    cmp = compare(["quiet"], replications=2, overrides=[*SMALL_RUN,
+                  f"hydra.searchpath=[file://{tmp_path}]"])
+    assert cmp.scenarios == ["quiet"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["journey.touchpoints.websit.cost=1"],
+     r"unknown key journey.touchpoints.websit.cost .* allowed keys at journey.touchpoints: "
+     r"awareness, website"),
+    (["--what-if", "x: journey.touchpoints.suport.cost=1"],
+     r"unknown key journey.touchpoints.suport.cost .* allowed keys at journey.touchpoints"),
+    (["--what-if", "no colon here"], r"--what-if must be 'name: key=value"),
+    (["--scenario-dir", "/no/such/folder"], r"--scenario-dir /no/such/folder: no such folder"),
+])
+def test_compare_cli_errors_are_cxsims_own(tmp_path, args, message):
+    import re
+
+    out = run_command("cxsim-compare", "scenario=[loyalty_programme]", *args, "-r", "2",
+                      *SMALL_RUN, cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.startswith("cxsim-compare: error: ")
+    assert re.search(message, out.stderr), out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_cost_flags_need_a_what_if(tmp_path):
+    out = run_command("cxsim-compare", "--cost-per-day", "5", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "--cost-per-day states the cost of a --what-if" in out.stderr
+
+
+def test_report_html_is_one_self_contained_page_with_provenance(tmp_path):
+    cmp = compare(["loyalty_programme"], replications=2, overrides=SMALL_RUN)
+    cmp.save(tmp_path / "out", plots=False)
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "http://" not in page
+    assert "https://" not in page
+    assert "data:image/png;base64," in page  # the cumulative-profit plot, inline
+    for text in ("The baseline", "% of the customers at the start", "95% interval",
+                 "What the intervals cover",
+                 "Provenance", "source digest", "population.customers=600", "replications"):
+        assert text in page, text
+    assert "break even" in page or "Break-even" in page
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "## Provenance" in summary
+    assert "source digest" in summary
+    assert cmp.provenance["seed"] == 42
+    assert cmp.provenance["replications"] == [0, 1]

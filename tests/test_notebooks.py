@@ -21,3 +21,7 @@ def test_notebook_runs(path):
     errors = [o for cell in nb.cells if cell.cell_type == "code"
               for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    # figures are shown inline, as pictures (not "<Figure size 1100x800 with 4 Axes>")
+    images = [o for cell in nb.cells if cell.cell_type == "code"
+              for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert images, "the notebook shows no figure"
