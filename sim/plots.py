@@ -169,7 +169,9 @@ def nps_attitude_figure(result: "Result") -> Figure:
 def journey_graph(journey) -> nx.DiGraph:
     """The journey as a graph with `end`: edges carry their probability `p`; dashed `repeat`
     edges from `end` to where the next episode begins close the loop of repeat visits.
-    Each node's `layer` is its distance from the first episode's start (`end` last)."""
+    Each node's `layer` is its distance from the first episode's start (`end` last). With a
+    `support` touchpoint, `problem` edges lead there from every other touchpoint (a visit
+    that goes wrong), and support stands in the last column before `end`."""
     j = journey
     g = nx.DiGraph()
     g.add_nodes_from([*j.names, "end"])
@@ -187,6 +189,12 @@ def journey_graph(journey) -> nx.DiGraph:
     depth.pop("end", None)
     for n in g.nodes:
         depth.setdefault(n, 0)
+    if j.support >= 0:
+        support = j.names[j.support]
+        depth[support] = max(d for n, d in depth.items() if n != support)
+        for name in j.names:
+            if name != support and not g.has_edge(name, support):
+                g.add_edge(name, support, p=1.0, repeat=False, problem=True)
     depth["end"] = max(depth.values()) + 1
     nx.set_node_attributes(g, depth, "layer")
     return g
@@ -197,11 +205,15 @@ def draw_journey(ax, g: nx.DiGraph, size: dict, colour: dict, labels: dict,
     """Draw a journey graph: nodes inside the frame, `end` in white, repeat loops dashed."""
     pos = nx.multipartite_layout(g, subset_key="layer")
     nodes = list(g.nodes)
-    forward = [(a, b) for a, b, r in g.edges(data="repeat") if not r]
+    problems = [(a, b) for a, b, x in g.edges(data="problem") if x]
+    forward = [(a, b) for a, b, r in g.edges(data="repeat") if not r and (a, b) not in problems]
     loops = [(a, b) for a, b, r in g.edges(data="repeat") if r]
     sizes = [size[n] for n in nodes]
     nx.draw_networkx_edges(g, pos, edgelist=forward, ax=ax, alpha=0.45, arrowsize=12,
                            nodelist=nodes, node_size=sizes, connectionstyle="arc3,rad=0.08")
+    nx.draw_networkx_edges(g, pos, edgelist=problems, ax=ax, alpha=0.3, arrowsize=8, style=":",
+                           nodelist=nodes, node_size=sizes, connectionstyle="arc3,rad=0.15",
+                           edge_color="tab:red")
     nx.draw_networkx_edges(g, pos, edgelist=loops, ax=ax, alpha=0.35, arrowsize=10, style="--",
                            nodelist=nodes, node_size=sizes, connectionstyle="arc3,rad=-0.35",
                            edge_color="tab:blue")
@@ -244,7 +256,8 @@ def journey_map_figure(result: "Result") -> Figure:
     draw_journey(ax_map, g, size, colour, labels)
     ax_map.set_title(
         "Journey map: node size = visits, colour = mean felt value; at 'end' the episode is "
-        f"remembered (peak-end),\ndashed: where the next episode begins. {_title(result)}",
+        f"remembered (peak-end),\ndashed: where the next episode begins; red dotted: a visit that"
+        f" goes wrong sends the customer to support.\n{_title(result)}",
         fontsize=10)
     sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
     fig.colorbar(sm, ax=ax_map, shrink=0.7, label="mean felt value (pain < 0 < love)")
