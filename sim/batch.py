@@ -28,7 +28,7 @@ import pandas as pd
 from sim.config import load_config, to_plain
 from sim.errors import ConfigError
 from sim.kpis import run_kpis
-from sim.params import SCHEMA, MapOf, Num, Opaque
+from sim.params import MapOf, Num, Opaque, UnknownKey, find_rule
 
 Measure = Callable[[Any], Mapping[str, float]]  # a Result -> named figures
 
@@ -42,25 +42,19 @@ def declared_rule(key: str) -> Any:
     """
     from sim.journey import JOURNEY_KEYS, TOUCHPOINT_REQUIRED
 
-    rule: Any = SCHEMA
-    path: list[str] = []
-    for part in key.split("."):
-        if isinstance(rule, Opaque) and path == ["journey"]:  # declared in sim/journey.py
-            rule = {k: v if v is not None else Opaque() for k, v in JOURNEY_KEYS.items()}
-            rule["touchpoints"] = MapOf({k: v if v is not None else Opaque()
-                                         for k, v in TOUCHPOINT_REQUIRED.items()})
-        if isinstance(rule, Opaque):
+    def journey_keys(path: list[str], rule: Any) -> Any:  # declared in sim/journey.py
+        if path != ["journey"]:
             return rule
-        if isinstance(rule, MapOf):
-            path.append(part)
-            rule = rule.schema
-            continue
-        if not isinstance(rule, Mapping) or part not in rule:
-            where = ".".join(path) or "the top level"
-            allowed = ", ".join(rule) if isinstance(rule, Mapping) else "none (not a section)"
-            raise ConfigError(f"unknown parameter {key}; allowed keys at {where}: {allowed}")
-        path.append(part)
-        rule = rule[part]
+        keys = {k: v if v is not None else Opaque() for k, v in JOURNEY_KEYS.items()}
+        keys["touchpoints"] = MapOf({k: v if v is not None else Opaque()
+                                     for k, v in TOUCHPOINT_REQUIRED.items()})
+        return keys
+
+    try:
+        rule = find_rule(key, expand=journey_keys)
+    except UnknownKey as err:
+        raise ConfigError(f"unknown parameter {key}; allowed keys at {err.where}: "
+                          f"{err.allowed}") from None
     if isinstance(rule, Mapping | MapOf):
         raise ConfigError(f"{key} is a section, not a parameter; name one of its keys")
     return rule

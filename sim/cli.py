@@ -204,7 +204,12 @@ def main() -> None:
             if "error" in _state:
                 raise _state["error"]
         finally:
-            _state["sweep_dir"] = finish_interrupted()  # a stopped sweep still gets its table
+            # a stopped sweep still gets its table; a Ctrl-C that lands while Hydra ends
+            # the sweep leaves it to us to name the folder
+            sweep_dir = next((o.split("=", 1)[1] for o in overrides
+                              if o.startswith("hydra.sweep.dir=")), None)
+            _state["sweep_dir"] = finish_interrupted() or (
+                Path(sweep_dir) if multirun and sweep_dir and Path(sweep_dir).is_dir() else None)
             if lock is not None:
                 remove_stale_tmp(Path(run_dir))
                 release_lock(lock)

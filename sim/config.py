@@ -10,7 +10,7 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import DictConfig, OmegaConf
 
 from sim.errors import ConfigError
-from sim.params import SCHEMA, MapOf, Opaque
+from sim.params import UnknownKey, find_rule
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 # config groups: `journey=subscription` picks configs/journey/subscription.yaml
@@ -88,20 +88,8 @@ def check_override_keys(overrides: Sequence[str]) -> None:
                 )
         if "=" not in item or key.startswith(("+", "~", "hydra")) or key in GROUPS:
             continue
-        rule: Any = SCHEMA
-        path: list[str] = []
-        for part in key.split("."):
-            if isinstance(rule, Opaque):
-                break
-            if isinstance(rule, MapOf):
-                path.append(part)
-                rule = rule.schema
-                continue
-            if not isinstance(rule, Mapping) or part not in rule:
-                where = ".".join(path) or "the top level"
-                allowed = ", ".join(rule) if isinstance(rule, Mapping) else "none (not a section)"
-                raise ConfigError(
-                    f"unknown key {key} in override {item!r}; allowed keys at {where}: {allowed}"
-                )
-            path.append(part)
-            rule = rule[part]
+        try:
+            find_rule(key)
+        except UnknownKey as err:
+            raise ConfigError(f"unknown key {key} in override {item!r}; allowed keys at "
+                              f"{err.where}: {err.allowed}") from None

@@ -18,9 +18,11 @@ traceback of any error instead of the one line.
 import contextlib
 import errno
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 EXIT_USER, EXIT_RUNTIME, EXIT_INTERRUPTED, EXIT_BUG = 2, 3, 130, 1
 EXIT_BROKEN_PIPE = 141  # the reader of the output went away (`| head`), as shells report it
@@ -152,7 +154,18 @@ def reported(
     """Turn any error into one line on stderr and its exit code (a traceback with debug).
 
     on_interrupt: called after Ctrl-C for the line saying what finished and how to resume.
+    A Ctrl-C that lands inside a library (Hydra composing a job's config, say) can surface
+    as some other error there; whatever ends the run after Ctrl-C is reported as Ctrl-C.
     """
+    interrupted: list[bool] = []
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        interrupted.append(True)
+        raise KeyboardInterrupt
+
+    previous = None
+    with contextlib.suppress(ValueError):  # only the main thread may set a handler
+        previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         yield
     except SystemExit:
@@ -165,9 +178,14 @@ def reported(
         if debug:
             raise
         code, message = describe(err)
+        if interrupted:
+            code = EXIT_INTERRUPTED
         label = "error"
         if code == EXIT_INTERRUPTED:
             label = "interrupted"
             message = f"Ctrl-C: {on_interrupt()}" if on_interrupt is not None else "Ctrl-C"
         print(f"{prog}: {label}: {message}", file=sys.stderr, flush=True)
         sys.exit(code)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

@@ -306,6 +306,40 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+class UnknownKey(ConfigError):
+    """A dotted key that the schema does not declare: where it goes wrong, what is allowed."""
+
+    def __init__(self, where: str, allowed: str) -> None:
+        super().__init__(f"unknown key; allowed keys at {where}: {allowed}")
+        self.where, self.allowed = where, allowed
+
+
+def find_rule(key: str, expand: Any = None) -> Any:
+    """The declaration of a dotted key (`churn.switching_cost`, `segments.NAME.share`).
+
+    Stops at a section its own module checks (Opaque, returned), unless `expand(path, rule)`
+    gives that section's declarations. Raises UnknownKey naming the level where the key
+    goes wrong and the keys allowed there.
+    """
+    rule: Any = SCHEMA
+    path: list[str] = []
+    for part in key.split("."):
+        if expand is not None and isinstance(rule, Opaque):
+            rule = expand(path, rule)
+        if isinstance(rule, Opaque):
+            return rule
+        if isinstance(rule, MapOf):
+            path.append(part)
+            rule = rule.schema
+            continue
+        if not isinstance(rule, Mapping) or part not in rule:
+            allowed = ", ".join(rule) if isinstance(rule, Mapping) else "none (not a section)"
+            raise UnknownKey(".".join(path) or "the top level", allowed)
+        path.append(part)
+        rule = rule[part]
+    return rule
+
+
 def lapsed_on_day_0(population: Mapping[str, Any]) -> int:
     """Ex-customers in the market on day 0: population.lapsed_per_customer x customers."""
     return round(population["lapsed_per_customer"] * population["customers"])
