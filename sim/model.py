@@ -117,7 +117,6 @@ class CXModel(mesa.Model):
         starts = _preferred_starts(j, segs)
         baseline = attitude_baseline(mean, sd, settled, j, starts, c["memory"]["rule"], exp,
                                      c["problems"], resolution)
-        adapt_total = exp["expectation_adaptation"] + exp["expectation_anchoring"]
         self.arrays = JourneyArrays(
             perceived_mean=mean,
             perceived_sd=sd,
@@ -153,7 +152,8 @@ class CXModel(mesa.Model):
             j.fixed_interval,
             norm_offset,
             mean,
-            exp["expectation_adaptation"] / adapt_total if adapt_total > 0 else 0.0,
+            exp["expectation_adaptation"],
+            exp["expectation_anchoring"],
             baseline,
             walked.visits_per_episode(),
         )

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sim.experience import settled_expectation
 from sim.rng import stream_generator
 
 PROSPECT, ACTIVE, LAPSED = 0, 1, 2
@@ -65,7 +66,8 @@ def initial_state(
     fixed_interval: bool,
     norm_offset: np.ndarray,
     mean_quality: np.ndarray,
-    experienced_share: float,
+    adaptation: float,
+    anchoring: float,
     attitude_baseline: np.ndarray,
     visits_per_episode: np.ndarray,
 ) -> State:
@@ -73,11 +75,12 @@ def initial_state(
 
     The base starts where the model keeps it: each customer's expectation at a touchpoint
     is settled between what the touchpoint delivers to their segment (mean_quality,
-    segments x touchpoints) and their anchor (their standard + norm_offset), in the share
-    experienced_share (sim.experience.settled_expectation); attitude is spread around the
-    segment's baseline (sim.memory.attitude_baseline). Episodes are under way in the share
-    of days a customer spends in one, L / cycle (L the expected visits of an episode),
-    each at a touchpoint drawn by its share of visits, so day 0 already has purchases.
+    segments x touchpoints) and their anchor (their standard + norm_offset), where
+    adaptation and anchoring balance (sim.experience.settled_expectation); attitude is
+    spread around the segment's baseline (sim.memory.attitude_baseline). Episodes are
+    under way in the share of days a customer spends in one, L / cycle (L the expected
+    visits of an episode), each at a touchpoint drawn by its share of visits, so day 0
+    already has purchases.
     Prospects expect their anchor.
     """
     rng = stream_generator(seed, "population", replication)
@@ -97,8 +100,8 @@ def initial_state(
     anchor = np.clip(expectation[:, None] + norm_offset[None, :], 0.0, 10.0)
     tp_expectation = anchor.astype(np.float32)
     tp_expectation[experienced] = np.clip(
-        experienced_share * mean_quality[seg[experienced]]
-        + (1.0 - experienced_share) * anchor[experienced], 0.0, 10.0
+        settled_expectation(mean_quality[seg[experienced]], anchor[experienced], adaptation,
+                            anchoring), 0.0, 10.0
     )
     attitude = np.zeros(n)
     attitude[experienced] = attitude_baseline[seg[experienced]] + memory[
