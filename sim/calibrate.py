@@ -53,8 +53,11 @@ SUFFIX = "_per_customer"
 MEASURES = "survival | a daily column | cumulative_<daily column>, each optionally + _per_customer"
 
 
-def measure_series(result: Any, measure: str) -> np.ndarray:
-    """One measure of a run by day (index = day of the run)."""
+def measure_series(result: Any, measure: str, custom: Mapping[str, Any] | None = None
+                   ) -> np.ndarray:
+    """One measure of a run by day (index = day of the run, or the custom measure's own)."""
+    if custom and measure in custom:
+        return np.asarray(custom[measure](result), dtype=float)
     name = measure.removesuffix(SUFFIX)
     daily = result.daily
     if name == "survival":
@@ -71,7 +74,7 @@ def measure_series(result: Any, measure: str) -> np.ndarray:
     return series
 
 
-def check_data(data: pd.DataFrame, days: int) -> pd.DataFrame:
+def check_data(data: pd.DataFrame, days: int, custom: Sequence[str] = ()) -> pd.DataFrame:
     """The observations, checked: columns, known measures, days within the run, finite values."""
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(data)
@@ -101,7 +104,7 @@ def check_data(data: pd.DataFrame, days: int) -> pd.DataFrame:
     for m in data.measure.unique():
         name = str(m).removesuffix(SUFFIX)
         stem = name.removeprefix("cumulative_")
-        if name != "survival" and stem not in _DAILY_COLUMNS:
+        if name != "survival" and stem not in _DAILY_COLUMNS and m not in custom:
             raise ConfigError(f"data: unknown measure {m!r}; measures: {MEASURES}")
     return data.reset_index(drop=True)
 
@@ -112,22 +115,23 @@ _DAILY_COLUMNS = (
     "promoters", "passives", "detractors", "nps", "visits", "episodes", "episodes_delighted",
     "episodes_pained", "csat", "survey_invited", "survey_responses", "survey_nps_30d",
     "survey_csat_30d", "wom_positive", "wom_negative", "referrals", "reviews",
-    "review_average", "service_calls",
+    "review_average", "service_calls", "purchases", "buyers_13w",
 )
 
 
 class Observed:
     """The simulated value of each observation in a run (a picklable batch measure)."""
 
-    def __init__(self, data: pd.DataFrame):
+    def __init__(self, data: pd.DataFrame, custom: Mapping[str, Any] | None = None):
         self.rows = list(zip(data.measure, data.day, strict=True))
+        self.custom = dict(custom or {})
 
     def __call__(self, result: Any) -> dict[str, float]:
         cache: dict[str, np.ndarray] = {}
         out = {}
         for i, (m, day) in enumerate(self.rows):
             if m not in cache:
-                cache[m] = measure_series(result, m)
+                cache[m] = measure_series(result, m, self.custom)
             out[f"obs_{i}"] = float(cache[m][day])
         return out
 
@@ -229,6 +233,7 @@ def calibrate(
     folder: str | Path | None = None,
     progress: bool | None = False,
     parallel_trials: int = 1,
+    measures: Mapping[str, Any] | None = None,
 ) -> Calibration:
     """Fit parameters (key -> (low, high), or "key=low:high" specs) to observed series.
 
@@ -238,7 +243,9 @@ def calibrate(
     cmaes (Optuna's, seeded). parallel_trials: trials asked of the sampler at once and run
     as one batch (points x replications on the `jobs` workers): more use of the workers
     when trials x replications is small, at the price of the sampler learning from each
-    result a little later.
+    result a little later. measures: more measures by name, each a picklable function of a
+    sim.results.Result returning its series indexed by the data's day (for example a
+    transformation of the run's own days into calendar time; experiments/cdnow.py).
     """
     import optuna
 
@@ -258,9 +265,9 @@ def calibrate(
         raise ConfigError("parameters: name at least one parameter to fit (key=low:high)")
     ranges = {k: check_range(k, r) for k, r in parameters.items()}
     batch = Batch(overrides)
-    data = check_data(data, batch.base["days"])
+    data = check_data(data, batch.base["days"], tuple(measures or ()))
     batch.check([{k: r[0] for k, r in ranges.items()}, {k: r[1] for k, r in ranges.items()}])
-    measure = Observed(data)
+    measure = Observed(data, measures)
 
     def simulate(point: Mapping[str, float]) -> pd.DataFrame:
         table = batch.run([point], replications=replications, jobs=jobs, measure=measure,

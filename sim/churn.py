@@ -50,3 +50,23 @@ def daily_hazard(
     if attitude > 0.0:
         x -= loyalty_per_year * (tenure_days / 365.0) * attitude
     return 1.0 / (1.0 + math.exp(-x))
+
+
+def cumulative_baseline_hazard(
+    churn: dict, attitude: np.ndarray, sensitivity: np.ndarray, onboarding: np.ndarray,
+    days: int,
+) -> np.ndarray:
+    """Cumulative hazard by segment (rows) and whole day of tenure (columns, 0..days) of a
+    customer who keeps their segment's baseline attitude: H[g, t] = sum of the daily hazards
+    of tenure days 0..t-1. It tells how much sorting the day-0 base has been through
+    (sim.population.heterogeneity draws their frailty given that they survived it).
+    """
+    t = np.arange(days + 1, dtype=np.float64)
+    extra = np.zeros(days + 1)
+    extra[: min(days + 1, onboarding.size)] = onboarding[: days + 1]
+    a = attitude[:, None]
+    x = (logit(churn["daily_hazard_at_neutral"]) - churn["attitude_sensitivity"]
+         * sensitivity[:, None] * a - churn["switching_cost"] + extra[None, :]
+         - np.where(a > 0.0, churn["loyalty_per_year"] * (t[None, :] / 365.0) * a, 0.0))
+    h = 1.0 / (1.0 + np.exp(-x))
+    return np.concatenate([np.zeros((attitude.size, 1)), np.cumsum(h, axis=1)[:, :-1]], axis=1)

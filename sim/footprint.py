@@ -22,7 +22,7 @@ from typing import Any
 from sim.errors import ConfigError, RunError
 from sim.params import lapsed_on_day_0
 
-BYTES_PER_PERSON = 300
+BYTES_PER_PERSON = 310
 BYTES_PER_TOUCHPOINT = 4  # float32 expectation per person and touchpoint
 BYTES_PER_EDGE = 16
 BYTES_PER_HANDLE = 350

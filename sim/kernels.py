@@ -22,7 +22,7 @@ from numba import njit, prange
 from sim.churn import daily_hazard
 from sim.experience import adapted_expectation, felt_value
 from sim.memory import remembered
-from sim.population import ACTIVE, COHORT_DAYS, LAPSED, NO_TOUCHPOINT, PROSPECT
+from sim.population import ACTIVE, COHORT_DAYS, LAPSED, NEVER, NO_TOUCHPOINT, PROSPECT
 from sim.rng import normal, pick, uniform
 from sim.survey import (
     DETRACTOR_BELOW,
@@ -92,6 +92,8 @@ class Params(NamedTuple):
     spend_growth_per_year: float  # spend grows by this share per year of tenure...
     cost_decline_per_year: float  # ...and the cost to serve falls by this share...
     tenure_effect_years: float  # ...up to this many years of tenure
+    frailty_sd: float  # sd of the log churn-odds multiplier of a newcomer (0: all alike)
+    episode_rate_sd: float  # sd of the log episode-rate multiplier of a newcomer (0: all alike)
 
 
 class JourneyArrays(NamedTuple):
@@ -180,10 +182,16 @@ def _open_cohort(s, i, day, tally):
 
 
 @njit(cache=True, inline="always")
-def _newcomer(s, i, j, z):
+def _newcomer(s, i, j, z, p, z_frailty, z_rate):
     """Person i left the market; a newcomer of the same segment takes their place (and their
-    ties in the social network), with a fresh standard and no history."""
+    ties in the social network), with a fresh standard, frailty and episode rate (drawn as
+    in sim.population.heterogeneity, unsorted) and no history."""
     seg = s.segment[i]
+    if p.frailty_sd > 0.0:
+        s.churn_frailty[i] = p.frailty_sd * z_frailty - 0.5 * p.frailty_sd * p.frailty_sd
+    if p.episode_rate_sd > 0.0:
+        s.episode_rate[i] = np.exp(p.episode_rate_sd * z_rate
+                                   - 0.5 * p.episode_rate_sd * p.episode_rate_sd)
     s.status[i] = PROSPECT
     s.expectation[i] = min(10.0, max(0.0, j.segment_expectation[seg]
                                      + j.segment_expectation_sd[seg] * z))
@@ -196,6 +204,7 @@ def _newcomer(s, i, j, z):
     s.episodes[i] = 0
     s.churns[i] = 0
     s.praise_heard[i] = 0
+    s.last_purchase_day[i] = NEVER
 
 
 BLOCKS = 64  # fixed partition of the people: results do not depend on the thread count
@@ -203,15 +212,16 @@ BLOCKS = 64  # fixed partition of the people: results do not depend on the threa
 # Columns of begin_day's per-block tally.
 (B_NEW, B_WON_BACK, B_REFERRALS, B_COST_ACQUISITION, B_FIRST_ACQUIRED, B_EXITS,
  B_EXIT_CUSTOMERS, B_EXIT_PROMOTERS, B_EXIT_DETRACTORS, B_EXIT_REVENUE,
- B_EXIT_COST) = range(11)  # fmt: skip
-BEGIN_TALLIES = 11
+ B_EXIT_COST, B_PURCHASES) = range(12)  # fmt: skip
+BEGIN_TALLIES = 12
+BUYER_WINDOW_DAYS = 91  # buyers_13w: people whose latest purchase began in the last 13 weeks
 
 # Columns of live_day's per-block tally.
 (L_ACTIVE, L_PROSPECTS, L_LAPSED, L_PROMOTERS, L_DETRACTORS, L_ATTITUDE, L_EXPECTATION,
  L_CHURNED, L_REVENUE, L_COST_SERVICE, L_EPISODES, L_DELIGHTED, L_PAINED, L_SATISFIED,
  L_INVITED, L_RESPONSES, L_SURVEY_PROMOTERS, L_SURVEY_DETRACTORS, L_SURVEY_SATISFIED,
- L_REVIEWS, L_REVIEW_STARS) = range(21)  # fmt: skip
-LIVE_TALLIES = 21
+ L_REVIEWS, L_REVIEW_STARS, L_BUYERS) = range(22)  # fmt: skip
+LIVE_TALLIES = 22
 # Rows of the per-block touchpoint and segment tallies.
 TP_VISITS, TP_FELT, TP_DELIGHT, TP_PAIN = range(4)
 SEG_ACTIVE, SEG_REVENUE, SEG_COST, SEG_CHURNED = range(4)
@@ -262,7 +272,9 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 tally[B_NEW] += 1
                 tally[B_COST_ACQUISITION] += cost
                 _begin_episode(s, i, pick(j.start_cum, uniform(k.journey, i, J_START)))
-                s.next_episode_day[i] = day + max(1, round(p.interval_days))
+                s.next_episode_day[i] = day + _interval(p, s.episode_rate[i])
+                s.last_purchase_day[i] = day
+                tally[B_PURCHASES] += 1
         elif status == LAPSED:
             if uniform(k.winback, i, 0) < p.winback_rate:
                 s.status[i] = ACTIVE
@@ -274,7 +286,9 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 tally[B_COST_ACQUISITION] += p.winback_cost
                 _begin_episode(s, i, pick(j.repeat_start_cum[s.segment[i]],
                                           uniform(k.journey, i, J_START)))
-                s.next_episode_day[i] = day + max(1, round(p.interval_days))
+                s.next_episode_day[i] = day + _interval(p, s.episode_rate[i])
+                s.last_purchase_day[i] = day
+                tally[B_PURCHASES] += 1
             elif uniform(k.winback, i, 1) < p.lapsed_exit:
                 x = nps_propensity(s.attitude[i], p.nps_at_neutral, p.nps_per_unit,
                                    s.nps_offset[i])
@@ -285,7 +299,8 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                     tally[B_EXIT_DETRACTORS] += x < DETRACTOR_BELOW
                 tally[B_EXIT_REVENUE] += s.revenue[i]
                 tally[B_EXIT_COST] += s.cost[i]
-                _newcomer(s, i, j, normal(k.winback, i, 2))
+                _newcomer(s, i, j, normal(k.winback, i, 2), p, normal(k.winback, i, 3),
+                          normal(k.winback, i, 4))
         elif s.touchpoint[i] == NO_TOUCHPOINT and 0 <= s.callback_day[i] <= day:
             # an unresolved issue: the customer calls support again
             _begin_episode(s, i, p.callback_touchpoint)
@@ -294,6 +309,8 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
         elif s.touchpoint[i] == NO_TOUCHPOINT and s.next_episode_day[i] <= day:
             _begin_episode(s, i, pick(j.repeat_start_cum[s.segment[i]],
                                       uniform(k.journey, i, J_START)))
+            s.last_purchase_day[i] = day
+            tally[B_PURCHASES] += 1
             if p.fixed_interval:
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
 
@@ -333,6 +350,7 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation, parallel):
         total += tally[b]
     d.new[day] = total[B_NEW]
     d.won_back[day] = total[B_WON_BACK]
+    d.purchases[day] = total[B_PURCHASES]
     d.referrals[day] = total[B_REFERRALS]
     d.cost_acquisition[day] = total[B_COST_ACQUISITION]
     d.first_acquired[day] = total[B_FIRST_ACQUIRED]
@@ -346,11 +364,22 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation, parallel):
 
 
 @njit(cache=True, inline="always")
-def _gap(p, u):
-    """Days until the next episode: geometric with the configured mean (at least 1)."""
-    if p.interval_days <= 1.0:
+def _interval(p, rate):
+    """Days until a new customer's first repeat episode: their own mean interval (renewals
+    keep the journey's)."""
+    if p.fixed_interval:
+        return max(1, round(p.interval_days))
+    return max(1, round(p.interval_days / rate))
+
+
+@njit(cache=True, inline="always")
+def _gap(p, u, rate):
+    """Days until the next episode: geometric with the person's mean (the journey's interval
+    over their episode rate; at least 1)."""
+    interval = p.interval_days / rate
+    if interval <= 1.0:
         return 1
-    return 1 + int(np.log(1.0 - u) / np.log(1.0 - 1.0 / p.interval_days))
+    return 1 + int(np.log(1.0 - u) / np.log(1.0 - 1.0 / interval))
 
 
 @njit(cache=True)
@@ -360,6 +389,8 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
     n_tp = j.weight.shape[0]
     n_talkers = 0
     for i in range(lo, hi):
+        if day - s.last_purchase_day[i] < BUYER_WINDOW_DAYS:
+            tally[L_BUYERS] += 1
         if s.status[i] == PROSPECT:
             s.attitude[i] *= p.fade  # what a prospect heard fades toward indifference
             tally[L_PROSPECTS] += 1
@@ -454,7 +485,8 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
                 if satisfied:
                     tally[L_SATISFIED] += 1
                 if not p.fixed_interval:
-                    s.next_episode_day[i] = day + _gap(p, uniform(k.journey, i, J_GAP))
+                    s.next_episode_day[i] = day + _gap(p, uniform(k.journey, i, J_GAP),
+                                                        s.episode_rate[i])
                 if uniform(k.survey, i, 0) < p.survey_invite:
                     tally[L_INVITED] += 1
                     if uniform(k.survey, i, 1) < response_probability(
@@ -485,7 +517,7 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
         tenure = day - s.acquired_day[i]
         h = daily_hazard(
             a,
-            p.churn_base_logit,
+            p.churn_base_logit + s.churn_frailty[i],
             p.attitude_sensitivity * s.churn_sensitivity[i],
             p.switching_cost,
             p.loyalty_per_year,
@@ -613,6 +645,7 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers, parallel)
     d.survey_satisfied[day] = t[L_SURVEY_SATISFIED]
     d.reviews[day] = t[L_REVIEWS]
     d.review_stars[day] = t[L_REVIEW_STARS]
+    d.buyers_13w[day] = t[L_BUYERS]
     d.tp_visits[day] = tps[TP_VISITS]
     d.tp_felt[day] = tps[TP_FELT]
     d.tp_delight[day] = tps[TP_DELIGHT]

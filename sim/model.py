@@ -29,6 +29,7 @@ Steps 1-2 run in sim.kernels.begin_day, then the service centre (sim.support_cal
 simulates the support calls, then steps 3-7 run in sim.kernels.live_day.
 """
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,7 +37,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Customer
-from sim.churn import logit, onboarding_log_odds
+from sim.churn import cumulative_baseline_hazard, logit, onboarding_log_odds
 from sim.errors import ConfigError
 from sim.experience import failure_chance, perceived_quality, settled_expectation, value_shift
 from sim.footprint import AGENT_HANDLES_AUTO_MAX, check_memory
@@ -156,6 +157,8 @@ class CXModel(mesa.Model):
             exp["expectation_anchoring"],
             baseline,
             walked.visits_per_episode(),
+            pop,
+            _sorting(c, baseline, self.arrays.onboarding),
         )
         cohorts = 2 + self.days // COHORT_DAYS
         self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts)
@@ -242,6 +245,17 @@ def _preferred_starts(j: Journey, segments: list[dict]) -> np.ndarray:
     return out
 
 
+def _sorting(c: Mapping[str, Any], baseline: np.ndarray, onboarding: np.ndarray):
+    """The day-0 base's cumulative baseline hazard by segment and tenure, when frailty sorts
+    it (None otherwise): tenures up to 20 times their mean cover all but e^-20 of them."""
+    churn = c["churn"]
+    if churn["frailty_sd"] == 0.0 or c["population"]["customers"] == 0:
+        return None
+    days = math.ceil(20 * churn["initial_tenure_mean_days"]) + 1
+    sensitivity = np.array([s["churn_sensitivity"] for s in c["segments"].values()])
+    return cumulative_baseline_hazard(churn, baseline, sensitivity, onboarding, days)
+
+
 def _social_network(c: Mapping[str, Any], n: int) -> Network:
     """The market's social network; empty when nobody talks or influence is fully mixed."""
     net, wom = c["network"], c["word_of_mouth"]
@@ -314,4 +328,6 @@ def _params(c: Mapping[str, Any], j: Journey, support: SupportCalls | None) -> P
         spend_growth_per_year=c["money"]["spend_growth_per_year"],
         cost_decline_per_year=c["money"]["cost_to_serve_decline_per_year"],
         tenure_effect_years=c["money"]["tenure_effect_years"],
+        frailty_sd=churn["frailty_sd"],
+        episode_rate_sd=c["population"]["episode_rate_sd"],
     )

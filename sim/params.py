@@ -183,6 +183,7 @@ SCHEMA: dict[str, Any] = {
         "prospects": Num(0, 100_000_000, integer=True),
         "lapsed_per_customer": Num(0.0, 100.0),
         "lapsed_exit_days": Num(1.0, 1e9),
+        "episode_rate_sd": Num(0.0, 3.0),
         "agent_handles": Choice(("auto", "all", "none")),
         "parallel": Choice(("auto", "on", "off")),
     },
@@ -228,6 +229,7 @@ SCHEMA: dict[str, Any] = {
         "initial_tenure_mean_days": POSITIVE,
         "onboarding_extra_log_odds": Num(0.0, 20.0),
         "onboarding_half_life_days": Num(0.0, 3650.0, low_open=True),
+        "frailty_sd": Num(0.0, 3.0),
     },
     "acquisition": {
         "ad_rate_per_day": PROB,

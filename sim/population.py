@@ -15,6 +15,7 @@ from sim.rng import stream_generator
 PROSPECT, ACTIVE, LAPSED = 0, 1, 2
 STATUS_NAMES = ("prospect", "active", "lapsed")
 NO_TOUCHPOINT = -1
+NEVER = -1_000_000  # last_purchase_day of somebody who has not bought
 COHORT_DAYS = 30  # customers acquired in the same 30 days form a cohort; cohort 0 is the day-0 base
 
 
@@ -50,6 +51,9 @@ class State(NamedTuple):
     last_heard_day: np.ndarray  # int32: last day the person heard word of mouth (-1: never)
     callback_day: np.ndarray  # int32: day an unresolved customer calls support again (-1: none)
     problem: np.ndarray  # int8: 1 while the current episode has an unresolved problem
+    churn_frailty: np.ndarray  # float32: log of the person's churn-odds multiplier (mean 1)
+    episode_rate: np.ndarray  # float32: the person's episode rate / the journey's (mean 1)
+    last_purchase_day: np.ndarray  # int32: day the latest purchase episode began (NEVER: none)
 
 
 def initial_state(
@@ -70,6 +74,8 @@ def initial_state(
     anchoring: float,
     attitude_baseline: np.ndarray,
     visits_per_episode: np.ndarray,
+    population: dict | None = None,
+    cumulative_hazard: np.ndarray | None = None,
 ) -> State:
     """Draw the day-0 market: the customer base, then prospects, then lapsed ex-customers.
 
@@ -82,6 +88,9 @@ def initial_state(
     visits of an episode), each at a touchpoint drawn by its share of visits, so day 0
     already has purchases.
     Prospects expect their anchor.
+
+    Each person's churn frailty and episode rate (sim.population.heterogeneity) come from a
+    stream of their own, so that without heterogeneity every other draw is unchanged.
     """
     rng = stream_generator(seed, "population", replication)
     n = customers + prospects + lapsed
@@ -112,20 +121,31 @@ def initial_state(
     spend = seg_spend[seg] * np.exp(spend_sd * rng.standard_normal(n) - 0.5 * spend_sd**2)
     tenure = rng.exponential(churn["initial_tenure_mean_days"], size=n)
     acquired = np.where(status == ACTIVE, -np.ceil(tenure), 0).astype(np.int32)
+    het = stream_generator(seed, "heterogeneity", replication)
+    frailty, rate = heterogeneity(
+        het, n,
+        float(churn.get("frailty_sd", 0.0)), float((population or {}).get("episode_rate_sd", 0.0)),
+        exposure(cumulative_hazard, seg, np.where(status == ACTIVE, np.ceil(tenure), 0)),
+    )
+    interval = journey_interval_days if fixed_interval else journey_interval_days / rate
     if fixed_interval:
         first = rng.integers(0, max(1, round(journey_interval_days)), size=n)
     else:
-        first = rng.geometric(min(1.0, 1.0 / journey_interval_days), size=n) - 1
+        first = rng.geometric(np.minimum(1.0, 1.0 / interval), size=n) - 1
     length = float(visits_per_episode.sum())
-    cycle = (max(journey_interval_days, length) if fixed_interval
-             else length - 1.0 + journey_interval_days)
-    in_episode = (status == ACTIVE) & (rng.random(n) < min(1.0, length / cycle))
+    cycle = (np.maximum(interval, length) if fixed_interval else length - 1.0 + interval)
+    in_episode = (status == ACTIVE) & (rng.random(n) < np.minimum(1.0, length / cycle))
     touchpoint = np.full(n, -1, dtype=np.int16)
     touchpoint[in_episode] = rng.choice(
         visits_per_episode.size, size=int(in_episode.sum()), p=visits_per_episode / length
     )
     if fixed_interval:  # the episode under way began within the last interval
         first[in_episode] = np.maximum(first[in_episode], 1)
+    # the latest purchase of the day-0 base: the backward recurrence time of its episodes
+    # (as long as the forward one, for geometric gaps), within its tenure (tenure 0: day 0)
+    since = np.minimum(het.geometric(np.minimum(1.0, 1.0 / interval), size=n) - 1,
+                       np.ceil(tenure))
+    last_purchase = np.where(status == ACTIVE, -since, NEVER).astype(np.int32)
     cohort = np.where(status == ACTIVE, 0, -1).astype(np.int16)
     return State(
         status=status,
@@ -157,4 +177,52 @@ def initial_state(
         last_heard_day=np.full(n, -1, dtype=np.int32),
         callback_day=np.full(n, -1, dtype=np.int32),
         problem=np.zeros(n, dtype=np.int8),
+        churn_frailty=frailty,
+        episode_rate=rate,
+        last_purchase_day=last_purchase,
     )
+
+
+def log_multiplier(sd: float, z: np.ndarray) -> np.ndarray:
+    """log m for a lognormal multiplier m with mean 1 and sd of log m = sd, from normals z."""
+    return sd * z - 0.5 * sd * sd
+
+
+def exposure(cumulative_hazard: np.ndarray | None, seg: np.ndarray, tenure: np.ndarray):
+    """Each person's cumulative baseline hazard over their tenure (0 without a table)."""
+    if cumulative_hazard is None:
+        return np.zeros(seg.size)
+    days = np.minimum(tenure.astype(np.int64), cumulative_hazard.shape[1] - 1)
+    return cumulative_hazard[seg, days]
+
+
+def heterogeneity(
+    rng: np.random.Generator, n: int, frailty_sd: float, rate_sd: float, exposure: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Persistent differences between people: churn frailty and episode rate.
+
+    Frailty: the log of a lognormal multiplier of the odds of leaving, mean multiplier 1, sd
+    of its log `frailty_sd` (Vaupel, Manton & Stallard 1979; sBG's heterogeneity in Fader &
+    Hardie 2007). A cohort then sorts itself: the frail leave first, so its hazard falls
+    with time although nobody's own hazard does. The day-0 base has already sorted: a
+    customer has survived their tenure, whose cumulative hazard at their segment's baseline
+    attitude is H (`exposure`), so their frailty is drawn from the prior reweighted by the
+    survival exp(-m H) (rejection sampling: redraw while a uniform exceeds it).
+    Episode rate: a lognormal multiplier of how often a person starts an episode, mean 1,
+    sd of its log `rate_sd` (heterogeneous purchase rates: Ehrenberg's NBD; BG/NBD).
+    """
+    frailty = np.zeros(n, dtype=np.float32)
+    if frailty_sd > 0.0:
+        log_m = log_multiplier(frailty_sd, rng.standard_normal(n))
+        todo = np.flatnonzero(rng.random(n) >= np.exp(-np.exp(log_m) * exposure))
+        for _ in range(200):  # acceptance >= survival of the frailest, so this ends quickly
+            if todo.size == 0:
+                break
+            log_m[todo] = log_multiplier(frailty_sd, rng.standard_normal(todo.size))
+            keep = rng.random(todo.size) < np.exp(-np.exp(log_m[todo]) * exposure[todo])
+            todo = todo[~keep]
+        frailty = log_m.astype(np.float32)
+    rate = np.ones(n, dtype=np.float32)
+    if rate_sd > 0.0:
+        rate = np.exp(log_multiplier(rate_sd, rng.standard_normal(n))).astype(np.float32)
+    return frailty, rate

@@ -28,6 +28,8 @@ Daily columns (one row per day; money in the journey's currency):
 | nps | true NPS (-100..100) of all active customers |
 | visits | touchpoint visits today |
 | episodes | journey episodes completed today |
+| purchases | purchase episodes begun today: new customers' first, repeat and won-back ones |
+| buyers_13w | people (any status) whose latest purchase began in the last 91 days (today too) |
 | episodes_delighted, episodes_pained | remembered above / below the thresholds |
 | csat | top-2-box: share of today's episodes a customer would rate 4-5 of 5 (truth) |
 | survey_invited, survey_responses | invitations sent and answered today |
@@ -93,6 +95,8 @@ COUNTS = (
     "exit_customers",
     "exit_promoters",
     "exit_detractors",
+    "purchases",
+    "buyers_13w",
 )
 SUMS = (
     "revenue",
@@ -136,6 +140,8 @@ class Daily(NamedTuple):
     exit_customers: np.ndarray  # ...of whom customers during the run (the rest lapsed before it)
     exit_promoters: np.ndarray  # ...of whom promoters and detractors when they left
     exit_detractors: np.ndarray
+    purchases: np.ndarray  # purchase episodes begun today (first, repeat, won back)
+    buyers_13w: np.ndarray  # people whose latest purchase began in the last 91 days
     revenue: np.ndarray
     cost_service: np.ndarray
     cost_acquisition: np.ndarray
@@ -243,6 +249,8 @@ def daily_table(
             "nps": 100.0 * _share(d.promoters - d.detractors, active),
             "visits": d.tp_visits.sum(axis=1),
             "episodes": d.episodes,
+            "purchases": d.purchases,
+            "buyers_13w": d.buyers_13w,
             "episodes_delighted": d.episodes_delighted,
             "episodes_pained": d.episodes_pained,
             "csat": _share(d.satisfied_episodes, d.episodes),
