@@ -437,7 +437,7 @@ class Doc:
     allowed: Any = None
 
 
-FELT = "felt value"  # attitude units: 0 neutral, +1 a clearly good memory, -1 a clearly bad one
+FELT = "felt units"  # attitude: 0 neutral, +1 a clearly good memory, -1 a clearly bad one
 POINTS = "points (0-10)"  # the 0-10 quality and expectation scale
 SHARE = "share 0-1"
 TO_PROBABILITY = "{touchpoint: probability}, summing to 1"
@@ -483,7 +483,7 @@ SECTIONS: dict[str, str] = {
 
 # Every declared key: dotted, `*` for a user-chosen name (segments.*.share).
 DOCS: dict[str, Doc] = {
-    "seed": Doc("integer", "root seed: every random stream is spawned from it by name"),
+    "seed": Doc("number", "root seed: every random stream is spawned from it by name"),
     "replication": Doc(
         "index", "replication number: replications of a seed get independent streams"
     ),
@@ -517,7 +517,7 @@ DOCS: dict[str, Doc] = {
         "points", "what the online channel is worth to the segment; tilts where episodes start"
     ),
     "segments.*.channel_convenience.offline": Doc(
-        "points", "what the offline channel (store, phone) is worth to the segment; tilts starts"
+        "points", "what the offline channel is worth to the segment; tilts where episodes start"
     ),
     **{
         f"segments.*.pillar_weights.{p}": Doc(
@@ -652,7 +652,7 @@ DOCS: dict[str, Doc] = {
         "ratio", "a loss beyond the zone of tolerance weighs this many times an equal gain"
     ),
     "experience.performance_weight": Doc(
-        "felt value per point", "felt value per quality point above performance_reference"
+        "felt units per point", "felt value per quality point above performance_reference"
     ),
     "experience.performance_reference": Doc(POINTS, "quality that just meets needs"),
     "experience.market_norm": Doc(
@@ -662,7 +662,7 @@ DOCS: dict[str, Doc] = {
         "points", "half-width of the zone of tolerance around the expectation"
     ),
     "experience.tolerance_slope": Doc(
-        "felt value per point", "felt value per point of surprise inside the zone"
+        "felt units per point", "felt value per point of surprise inside the zone"
     ),
     "experience.perception_noise_sd": Doc(
         "points (sd)", "the same service feels different on different days"
@@ -700,19 +700,20 @@ DOCS: dict[str, Doc] = {
         "days", "attitude fades toward the customer's baseline with this half-life"
     ),
     "memory.initial_attitude_sd": Doc(
-        "felt value (sd)", "spread of day-0 attitudes around the segment's baseline"
+        "felt units (sd)", "spread of day-0 attitudes around the segment's baseline"
     ),
     "churn.daily_hazard_at_neutral": Doc(
         "per day", "chance a customer with a neutral attitude leaves on a given day"
     ),
     "churn.attitude_sensitivity": Doc(
-        "log-odds per felt value", "churn log-odds lost per unit of attitude"
+        "log-odds per felt unit", "churn log-odds lost per unit of attitude"
     ),
     "churn.switching_cost": Doc(
         "log-odds", "churn log-odds taken off every day (a loyalty programme raises it)"
     ),
     "churn.loyalty_per_year": Doc(
-        "log-odds per year", "churn log-odds taken off per year of tenure, times positive attitude"
+        "log-odds per year per felt unit",
+        "churn log-odds taken off per year of tenure, times positive attitude",
     ),
     "churn.winback_rate_per_day": Doc(
         "per day", "chance a lapsed customer comes back by themselves on a given day"
@@ -734,10 +735,11 @@ DOCS: dict[str, Doc] = {
         "currency per customer", "cost of a customer won by advertising (CAC)"
     ),
     "acquisition.referral_rate": Doc(
-        "per message", "chance one positive message heard turns a prospect into a customer (Bass q)"
+        "per positive message",
+        "chance one positive message heard turns a prospect into a customer (Bass q)",
     ),
     "acquisition.intent_sensitivity": Doc(
-        "log per felt value", "log change of a prospect's response to ads per unit of attitude"
+        "log per felt unit", "log change of a prospect's response to ads per unit of attitude"
     ),
     "acquisition.cost_per_referral": Doc(
         "currency per customer", "cost of a referred customer (refer-a-friend reward)"
@@ -751,17 +753,17 @@ DOCS: dict[str, Doc] = {
     ),
     "word_of_mouth.name": Doc("name", "the preset's name (a label; null for none)"),
     "word_of_mouth.positive_contacts": Doc(
-        "people", "people a delighted customer tells after an episode (k+)"
+        "people", "people a customer tells of an episode remembered above positive_threshold (k+)"
     ),
     "word_of_mouth.negative_contacts": Doc(
-        "people", "people a disappointed customer tells after an episode (k-)"
+        "people", "people a customer tells of an episode remembered below negative_threshold (k-)"
     ),
     "word_of_mouth.positive_threshold": Doc(FELT, "an episode remembered above this is praised"),
     "word_of_mouth.negative_threshold": Doc(
         FELT, "an episode remembered below this is complained of"
     ),
     "word_of_mouth.attitude_per_message": Doc(
-        "felt value per message", "how far one message moves the hearer's attitude"
+        "felt units per message", "how far one message moves the hearer's attitude"
     ),
     "word_of_mouth.negative_message_weight": Doc(
         "ratio", "a complaint moves a hearer this many times as far as praise"
@@ -779,7 +781,7 @@ DOCS: dict[str, Doc] = {
         "stars (1-5)", "average at which reviews neither help nor hurt sales"
     ),
     "reviews.sales_sensitivity": Doc(
-        "log per star", "log change in prospects' buying rate per star above neutral"
+        "log per star", "log change in prospects' ad-driven buying rate per star above neutral"
     ),
     "reviews.expectation_per_star": Doc(
         "points per star", "expectation a new customer brings per star above neutral"
@@ -787,7 +789,7 @@ DOCS: dict[str, Doc] = {
     "money.gross_margin": Doc(SHARE, "share of revenue left after the cost of goods"),
     "money.annual_discount_rate": Doc("per year", "discount rate for present values and CLV"),
     "money.spend_satisfaction_elasticity": Doc(
-        "share per felt value", "spend rises by this share per unit of attitude"
+        "share per felt unit", "spend rises by this share per unit of attitude"
     ),
     "money.cx_investment_per_day": Doc(
         "currency per day", "fixed daily cost of CX programmes (scenarios set it)"
@@ -806,7 +808,8 @@ DOCS: dict[str, Doc] = {
     "product.features": Doc("count", "features the product has"),
     "product.market_features": Doc("count", "features competitors' products have (the reference)"),
     "product.attraction_per_feature": Doc(
-        "log per feature", "log change of prospects' buying rate per feature above the market's"
+        "log rate per feature",
+        "log change of prospects' buying rate per feature above the market's",
     ),
     "product.expectation_per_feature": Doc(
         "points per feature", "expectation a new customer brings per feature above the market's"
@@ -819,17 +822,19 @@ DOCS: dict[str, Doc] = {
     ),
     "product.used_at": Doc("touchpoints", "touchpoints where the product is used"),
     "nps.at_neutral": Doc(POINTS, "likelihood-to-recommend answer of a neutral customer"),
-    "nps.per_attitude_unit": Doc("points per felt value", "answer points per unit of attitude"),
+    "nps.per_attitude_unit": Doc("points per felt unit", "answer points per unit of attitude"),
     "nps.individual_sd": Doc("points (sd)", "people with the same attitude answer differently"),
     "survey.invite_share": Doc(
         SHARE, "share of finished episodes followed by a survey invitation"
     ),
-    "survey.response_rate_at_neutral": Doc("probability", "chance a neutral customer answers"),
+    "survey.response_rate_at_neutral": Doc(
+        "probability", "chance an invited customer with a neutral attitude answers"
+    ),
     "survey.response_slope": Doc(
-        "log-odds per felt value", "> 0: the satisfied answer more; < 0: the dissatisfied do"
+        "log-odds per felt unit", "> 0: the satisfied answer more; < 0: the dissatisfied do"
     ),
     "survey.response_curvature": Doc(
-        "log-odds per felt value^2", "> 0: a U-shape, customers with strong feelings answer more"
+        "log-odds per felt unit^2", "> 0: a U-shape, customers with strong feelings answer more"
     ),
     "scenario.name": Doc("name", "the scenario's name"),
     "scenario.description": Doc("text", "what the scenario changes, in words"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.config import CONFIG_DIR
+from sim.config import CONFIG_DIR, load_config
 from sim.errors import ConfigError
 from sim.help import WIDTH, declared_keys, entries
 from sim.journey import JOURNEY_KEYS, JOURNEY_OPTIONAL, TOUCHPOINT_OPTIONAL, TOUCHPOINT_REQUIRED
@@ -137,17 +137,19 @@ def help_text(tmp_path_factory) -> str:
     [
         ("churn.switching_cost", "0.7", "log-odds", "[0, 20]", "loyalty programme"),
         ("churn.daily_hazard_at_neutral", None, "per day", "(0, 0.999]", "neutral attitude"),
-        ("segments.NAME.share", "0.2 / 0.5 / 0.3", "share 0-1", "[0, 1]", "share of the market"),
+        ("segments.NAME.share", "SHARES", "share 0-1", "[0, 1]", "share of the market"),
         ("journey.touchpoints.NAME.quality.empathy", None, "points (0-10)", "[0, 10]",
          "empathy pillar"),
-        ("service_centre.patience.mean_seconds", "180", "seconds", "> 0", "hanging up"),
-        ("memory.rule", "peak_end", "option", "peak_end | mean | sum", "remembered"),
-        ("journey", "retail", "option", "retail | subscription", "journey map"),
+        ("service_centre.patience.mean_seconds", None, "seconds", "> 0", "hanging up"),
+        ("memory.rule", None, "option", "peak_end | mean | sum", "remembered"),
+        ("journey", None, "option", "retail | subscription", "journey map"),
     ],
 )
 def test_help_shows_default_unit_range_and_meaning(help_text, key, default, unit, allowed,
                                                    meaning):
     line, below = _row(help_text, key)
+    if default == "SHARES":  # one value per segment, in the config's order
+        default = " / ".join(f"{s['share']:g}" for s in load_config()["segments"].values())
     if default is not None:  # the composed config's value, overrides included
         assert line.split()[1] == default or f"  {default}  " in line, line
     assert f"  {unit}  " in line, line
