@@ -370,10 +370,11 @@ def for_config(cfg: DictConfig, queries: Sequence[str] = ()) -> str:
 
     plain = {k: _plain(cfg[k]) for k in cfg if k != "hydra"}  # not the help template itself
     choices = _plain(cfg.hydra.runtime.choices)
-    loader = GlobalHydra.instance().config_loader()
+    hydra = GlobalHydra.instance()
+    loader = hydra.config_loader() if hydra.is_initialized() else None
     # a config on hydra.searchpath is not among the loader's options: add the one taken
-    options = {g: sorted({*loader.get_group_options(g), *([choices[g]] if choices.get(g) else [])})
-               for g in GROUP_DOCS}
+    options = {g: sorted({*(loader.get_group_options(g) if loader else ()),
+                          *([choices[g]] if choices.get(g) else [])}) for g in GROUP_DOCS}
     return reference(plain, choices, options, queries)
 
 
