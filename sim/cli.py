@@ -15,12 +15,14 @@ from typing import Any
 
 import hydra
 import numba
+from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim.config import CONFIG_DIR, check_composes, check_override_keys, load_config, to_plain
 from sim.errors import ConfigError, RunError, debug_requested, reported
+from sim.help import for_config as help_for_config
 from sim.io import LOCK, acquire_lock, clear_outputs, release_lock, remove_stale_tmp, run_folder
 from sim.network import build_network
 from sim.results import TABLES, Result
@@ -142,6 +144,16 @@ def preflight(overrides: Sequence[str]) -> dict[str, Any]:
     return checked
 
 
+def _reference(overrides: Sequence[str], queries: Sequence[str]) -> str:
+    """`cxsim --help WORD ...`: the keys of the parameter reference the words pick."""
+    check_composes(overrides)  # cxsim's own error for a bad key, as a run would give
+    keep = [o for o in overrides if not o.lstrip("+~").startswith("hydra")
+            or o.startswith("hydra.searchpath")]
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=keep, return_hydra_config=True)
+        return help_for_config(cfg, queries)
+
+
 def _interrupted() -> str:
     """What a Ctrl-C leaves behind and how to go on."""
     sweep = _state.get("sweep_dir")
@@ -183,6 +195,10 @@ def main() -> None:
     _state.clear()
     with reported("cxsim", debug, on_interrupt=_interrupted):
         overrides = _composable(argv)
+        queries = [o for o in overrides if "=" not in o]
+        if queries and any(a in ("--help", "-h") for a in argv):
+            print(_reference([o for o in overrides if "=" in o], queries), end="")
+            return
         check_override_keys(overrides)
         multirun = "--multirun" in argv or "-m" in argv
         info = any(a.split("=", 1)[0] in INFO_FLAGS for a in argv)

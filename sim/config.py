@@ -63,6 +63,17 @@ def _unknown_key_error(exc: Exception, overrides: Sequence[str]) -> Exception:
     return exc
 
 
+def _parameters(*, _root_: DictConfig) -> str:
+    """`${cxsim_parameters:}` in hydra.help.template: `cxsim --help`'s parameter reference."""
+    from sim.help import hydra_help_parameters
+
+    return hydra_help_parameters(_root_)
+
+
+if not OmegaConf.has_resolver("cxsim_parameters"):  # any Hydra app composing configs/
+    OmegaConf.register_new_resolver("cxsim_parameters", _parameters)
+
+
 def to_plain(cfg: Mapping[str, Any] | DictConfig) -> dict[str, Any]:
     """A Hydra/OmegaConf config (or a dict) as plain Python containers."""
     if isinstance(cfg, DictConfig):

@@ -338,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="cxsim-sensitivity",
         description="Global sensitivity analysis of a KPI: Morris screening or Sobol indices "
-        "(SALib) over config parameters with ranges; a tidy table of indices with 95%% "
+        "(SALib) over config parameters with ranges; a tidy table of indices with 95% "
         "intervals and a bar plot. Resumable: run the same command again to finish.",
         epilog="examples:\n"
         "  cxsim-sensitivity                       # Morris, 20 trajectories, default parameters\n"
