@@ -498,6 +498,9 @@ DOCS: dict[str, Doc] = {
     "population.lapsed_exit_days": Doc(
         "days", "mean time a lapsed customer stays in reach before a newcomer takes their place"
     ),
+    "population.episode_rate_sd": Doc(
+        "sd of log rate", "how much people differ in how often they buy (0: all alike; CDNOW ~1.1)"
+    ),
     "population.agent_handles": Doc(
         "option", "Mesa Customer handles: all, none, or auto (all up to 200,000 people)"
     ),
@@ -729,6 +732,9 @@ DOCS: dict[str, Doc] = {
     ),
     "churn.onboarding_half_life_days": Doc(
         "days", "the onboarding extra halves every this many days of tenure"
+    ),
+    "churn.frailty_sd": Doc(
+        "sd of log odds", "how much people differ in their propensity to leave (0: all alike)"
     ),
     "acquisition.ad_rate_per_day": Doc(
         "per day", "chance a prospect buys through advertising on a given day (Bass p)"
