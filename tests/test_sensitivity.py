@@ -2,6 +2,7 @@
 inert parameters get none."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
@@ -104,3 +105,27 @@ def test_cli_morris_writes_table_and_plot(tmp_path):
     assert "mu_star" in run.stdout
     for name in ("indices.csv", "runs.csv", "plots/sensitivity.png"):
         assert (tmp_path / "s" / name).exists(), name
+
+
+def test_cli_on_a_launcher_gives_the_in_process_indices(tmp_path):
+    """The sample as one multirun on the joblib launcher: the same indices, to the bit; the
+    chunks are kept in the folder's batch/, and a bad launcher is one line before any run."""
+    params = ["experience.loss_aversion", "churn.attitude_sensitivity"]
+    base = ["population.customers=300", "population.prospects=100", "days=30"]
+    run = run_command("cxsim-sensitivity", "-n", "2", "-o", str(tmp_path / "s"),
+                      "--launcher", "joblib", "hydra.launcher.n_jobs=2",
+                      *(a for p in params for a in ("-p", p)), *base, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    table = pd.read_csv(tmp_path / "s" / "indices.csv")
+    here = sensitivity(params, n=2, overrides=base).indices
+    pd.testing.assert_frame_equal(table, here, check_exact=False, rtol=1e-12)  # csv's digits
+    assert len(list((tmp_path / "s" / "batch" / "done").glob("chunk-*.parquet"))) == 6
+    bad = run_command("cxsim-sensitivity", "--launcher", "slurm", *base, cwd=tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == (
+        "cxsim-sensitivity: error: launcher must be one of basic, joblib, ray, "
+        "submitit_local, submitit_slurm; got 'slurm'"
+    )
+    stray = run_command("cxsim-sensitivity", "hydra.launcher.n_jobs=2", *base, cwd=tmp_path)
+    assert stray.returncode == 2
+    assert "hydra.* settings are for a launcher; name one with --launcher" in stray.stderr
