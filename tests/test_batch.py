@@ -93,12 +93,18 @@ def in_process():
     return batch, batch.run(POINTS, replications=2)
 
 
-@pytest.mark.parametrize("launcher", ["basic", "joblib"])
+LAUNCHER_SETTINGS = {  # a local Ray instance of 2 CPUs, without its dashboard
+    "ray": ["+hydra.launcher.ray.init.num_cpus=2",
+            "+hydra.launcher.ray.init.include_dashboard=false"],
+}
+
+
+@pytest.mark.parametrize("launcher", ["basic", "joblib", "ray"])
 def test_a_batch_on_a_launcher_gives_the_in_process_table(in_process, launcher, tmp_path):
     """Same points, seeds and replications: the same table, to the bit, in the same order."""
     batch, expected = in_process
     table = batch.run(POINTS, replications=2, jobs=2, launcher=launcher, folder=tmp_path,
-                      chunk_size=1)
+                      launcher_overrides=LAUNCHER_SETTINGS.get(launcher, []), chunk_size=1)
     pd.testing.assert_frame_equal(table, expected)
     assert sorted(p.name for p in (tmp_path / "done").iterdir()) == [
         f"chunk-{k}.parquet" for k in range(4)]
