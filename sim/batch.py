@@ -16,6 +16,19 @@ same config, seed and replication (tests/test_batch.py).
 
 Parallel batches use joblib's worker processes (which live on between calls), each with
 one numba thread, and hand each worker runs in chunks.
+
+On a Hydra launcher (`batch.run(points, launcher="joblib", folder="runs/b")`, or "basic",
+"ray", "submitit_local", "submitit_slurm", with `launcher_overrides` such as
+`["hydra.launcher.partition=short"]`), the same chunks become the jobs of one Hydra
+multirun of sim/batch_job.py, so they run wherever Hydra's launchers run them (local
+processes, a Ray cluster, Slurm). The conventions are the sweeps' (sim/sweep.py): each
+chunk's result is written atomically (done/chunk-K.parquet) and stamped with the package
+version, a digest of the source and a digest of its task, a chunk that raises records its
+error (errors/chunk-K.json) and the others go on, and running the same batch again with
+the same folder runs only the chunks that have no result of this task and code. The table
+is the in-process one, to the bit (tests/test_batch.py). A launcher batch costs a few
+seconds to start (a new process, Hydra, and each worker loading the compiled kernels;
+experiments/bench_batch.py), so it pays for large batches, clusters and resumability.
 """
 
 import copy

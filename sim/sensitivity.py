@@ -163,8 +163,11 @@ def indices_table(problem: Problem, method: str, x: np.ndarray, y: np.ndarray, s
     else:
         from SALib.analyze import sobol
 
+        # a Generator, not the int: SALib's sobol.analyze ignores a seed of 0 (`if seed:`)
+        # and then draws its bootstrap from numpy's global state, so the intervals would
+        # change from one call to the next; default_rng(seed) is what it makes of any other
         si = sobol.analyze(problem.salib(), y, calc_second_order=False, conf_level=0.95,
-                           seed=seed)
+                           seed=np.random.default_rng(seed))
         for index in ("S1", "ST"):
             for i, name in enumerate(problem.names):
                 v, half = float(si[index][i]), float(si[f"{index}_conf"][i])
