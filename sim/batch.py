@@ -32,6 +32,7 @@ experiments/bench_batch.py), so it pays for large batches, clusters and resumabi
 """
 
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -272,6 +273,11 @@ def check_launcher(launcher: str, overrides: Sequence[str] = ()) -> None:
     Overrides are Hydra's own settings (`hydra.launcher.n_jobs=4`,
     `+hydra.launcher.ray.init.num_cpus=2`); the sweep folder is the batch's to choose.
     """
+    _check_launcher(launcher, tuple(overrides))
+
+
+@functools.cache  # a calibration checks the same launcher every round: compose it once
+def _check_launcher(launcher: str, overrides: tuple[str, ...]) -> None:
     import importlib.util
 
     from hydra import compose, initialize
