@@ -385,7 +385,7 @@ def run_on_launcher(
     if folder is None:
         with tempfile.TemporaryDirectory(prefix="cxsim-batch-") as tmp:
             return _launch(Path(tmp), configs, measure, launcher, overrides, chunk_size, jobs,
-                           progress)
+                           progress, kept=False)
     folder = Path(folder).resolve()
     if "'" in str(folder):
         raise ConfigError(f"folder {folder}: a batch folder's path cannot contain a quote (')")
@@ -399,7 +399,7 @@ def run_on_launcher(
 
 def _launch(folder: Path, configs: Sequence[dict[str, Any]], measure: Measure | None,
             launcher: str, overrides: Sequence[str], chunk_size: int | None, jobs: int,
-            progress: bool | None) -> list[dict[str, Any]]:
+            progress: bool | None, kept: bool = True) -> list[dict[str, Any]]:
     n_jobs = [o.split("=", 1)[1] for o in overrides if o.startswith("hydra.launcher.n_jobs=")]
     workers = _workers(int(n_jobs[-1]) if n_jobs and n_jobs[-1].lstrip("-").isdigit() else jobs)
     size = chunk_size or max(1, min(50, -(-len(configs) // (4 * workers))))
@@ -409,7 +409,8 @@ def _launch(folder: Path, configs: Sequence[dict[str, Any]], measure: Measure | 
         for stale in (folder / sub).glob(".*.tmp"):  # of a killed job
             stale.unlink(missing_ok=True)
         for old in (folder / sub).glob("chunk-*"):  # of an earlier, longer batch
-            if int(old.name.split(".")[0].removeprefix("chunk-")) >= len(chunks):
+            k = old.name.split(".")[0].removeprefix("chunk-")
+            if k.isdigit() and int(k) >= len(chunks):
                 old.unlink()
     digests = []
     for k, chunk in enumerate(chunks):
@@ -457,12 +458,17 @@ def _launch(folder: Path, configs: Sequence[dict[str, Any]], measure: Measure | 
                           f"stopped: see {folder / LOG} and {folder / JOBS}/chunk-{k})")
     if failed:
         last = _last_line(folder / LOG) if returncode else ""
-        more = f"; {len(failed) - 1} more chunks failed" if len(failed) > 1 else ""
+        more = len(failed) - 1
+        resume = (
+            f"{len(chunks) - len(failed)} of {len(chunks)} chunks done are kept in {folder}: "
+            "run the same batch again with that folder to run only the rest"
+            if kept else "give the batch a folder to keep the chunks done and resume"
+        )
         raise RunError(
-            f"batch on the {launcher} launcher: {failed[0]}{more}"
+            f"batch on the {launcher} launcher: {failed[0]}"
+            + (f"; {more} more chunk{'s' if more > 1 else ''} failed" if more else "")
             + (f"; the launcher exited with {returncode}: {last}" if last else "")
-            + f"; {len(chunks) - len(failed)} of {len(chunks)} chunks done are kept in "
-            f"{folder}: run the same batch again with that folder to run only the rest"
+            + f"; {resume}"
         )
     return outputs
 

@@ -144,7 +144,7 @@ def test_a_failed_chunk_is_named_in_one_line_and_the_others_are_kept(tmp_path):
     assert "\n" not in message
     assert message.startswith("batch on the basic launcher: chunk 1 (runs 1-1) failed: "
                               "ValueError: no data for this run (traceback in ")
-    assert "1 more chunks failed" in message  # chunk 3: point 1, replication 1
+    assert "; 1 more chunk failed;" in message  # chunk 3: point 1, replication 1
     assert "2 of 4 chunks done are kept" in message
     assert "Traceback" in (tmp_path / "errors" / "chunk-1.json").read_text()
     assert sorted(p.name for p in (tmp_path / "done").iterdir()) == [
