@@ -464,12 +464,13 @@ def _launch(folder: Path, configs: Sequence[dict[str, Any]], measure: Measure | 
             "run the same batch again with that folder to run only the rest"
             if kept else "give the batch a folder to keep the chunks done and resume"
         )
-        raise RunError(
-            f"batch on the {launcher} launcher: {failed[0]}"
-            + (f"; {more} more chunk{'s' if more > 1 else ''} failed" if more else "")
-            + (f"; the launcher exited with {returncode}: {last}" if last else "")
-            + f"; {resume}"
-        )
+        if last and not any((folder / ERRORS / f"chunk-{k}.json").exists() for k in todo):
+            what = (f"the launcher stopped (exit {returncode}): {last} (its log: "
+                    f"{folder / LOG}); {len(failed)} of {len(chunks)} chunks not done")
+        else:
+            what = failed[0] + (f"; {more} more chunk{'s' if more > 1 else ''} failed"
+                                if more else "")
+        raise RunError(f"batch on the {launcher} launcher: {what}; {resume}")
     return outputs
 
 
