@@ -163,3 +163,18 @@ def test_bad_launchers_are_refused_in_one_line_before_any_run(tmp_path):
     with pytest.raises(ConfigError, match="must be picklable"):
         batch.run(POINTS, launcher="basic", measure=lambda r: {}, folder=tmp_path)
     assert not (tmp_path / "done").exists() or not any((tmp_path / "done").iterdir())
+
+
+def test_a_launcher_that_stops_is_named_in_one_line_with_its_error(tmp_path):
+    """joblib refuses n_jobs=0 once the multirun starts: its error leads the line."""
+    batch = Batch(["population.customers=100", "population.prospects=0", "days=10"])
+    with pytest.raises(RunError) as err:
+        batch.run(POINTS, launcher="joblib", launcher_overrides=["hydra.launcher.n_jobs=0"],
+                  folder=tmp_path, chunk_size=1)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith("batch on the joblib launcher: the launcher stopped (exit 1): ")
+    assert "n_jobs == 0" in message
+    assert message.endswith(f"2 of 2 chunks not done; 0 of 2 chunks done are kept in "
+                            f"{tmp_path}: run the same batch again with that folder to run "
+                            "only the rest")
