@@ -23,6 +23,15 @@ The data: one row per observation, columns `measure`, `day`, `value` and optiona
 error, each measure's errors scaled by the mean absolute observed value of that measure,
 of the mean over replications. Every trial runs the same replications (common random
 numbers), so trials differ by their parameters and not by their noise.
+
+Trials run in rounds: each round asks the sampler for `parallel_trials` trials and runs
+them (x replications) as one batch, in this process on `jobs` joblib workers or, with
+`launcher="joblib"` / `"ray"` / `"submitit_slurm"` (sim.batch.LAUNCHERS) and
+launcher_overrides (`hydra.launcher.partition=NAME`), as one Hydra multirun whose chunks
+are kept in FOLDER/batch. A round that was stopped (Ctrl-C, a failed chunk, a killed
+driver) has its trials marked failed and their parameters queued again, so the same
+command resumes it with the same points, and on a launcher only the chunks not yet done
+run again.
 """
 
 import argparse
@@ -37,12 +46,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.batch import Batch, declared_rule
+from sim.batch import Batch, check_launcher, declared_rule
 from sim.config import GROUPS, load_config
-from sim.errors import ConfigError
+from sim.errors import ConfigError, debug_requested, reported
 from sim.io import write_atomic, write_json
 from sim.params import Num
-from sim.sensitivity import check_range, parse_parameter
+from sim.sensitivity import (
+    add_launcher_arguments,
+    check_range,
+    parse_parameter,
+    split_launcher_overrides,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -233,6 +247,9 @@ def calibrate(
     folder: str | Path | None = None,
     progress: bool | None = False,
     parallel_trials: int = 1,
+    launcher: str | None = None,
+    launcher_overrides: Sequence[str] = (),
+    chunk_size: int | None = None,
     measures: Mapping[str, Any] | None = None,
 ) -> Calibration:
     """Fit parameters (key -> (low, high), or "key=low:high" specs) to observed series.
@@ -243,11 +260,17 @@ def calibrate(
     cmaes (Optuna's, seeded). parallel_trials: trials asked of the sampler at once and run
     as one batch (points x replications on the `jobs` workers): more use of the workers
     when trials x replications is small, at the price of the sampler learning from each
-    result a little later. measures: more measures by name, each a picklable function of a
+    result a little later. launcher: None (this process) or a Hydra launcher name
+    (sim.batch.LAUNCHERS) that runs each round as one multirun, with launcher_overrides
+    and chunk_size as in Batch.run; then parallel_trials is how many trials a round gives
+    the launcher's workers. measures: more measures by name, each a picklable function of a
     sim.results.Result returning its series indexed by the data's day (for example a
     transformation of the run's own days into calendar time; experiments/cdnow.py).
     """
     import optuna
+
+    if launcher is not None:
+        check_launcher(launcher, launcher_overrides)
 
     if sampler not in SAMPLERS:
         raise ConfigError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
@@ -297,10 +320,12 @@ def calibrate(
                 try:
                     points = [suggest(t) for t in asked]
                     table = batch.run(points, replications=replications, jobs=jobs,
-                                      measure=measure, check=False)
+                                      measure=measure, check=False, launcher=launcher,
+                                      launcher_overrides=launcher_overrides,
+                                      folder=None if folder is None else folder / "batch",
+                                      chunk_size=chunk_size)
                 except BaseException:
-                    for t in asked:
-                        study.tell(t, state=optuna.trial.TrialState.FAIL)
+                    requeue(study, asked)
                     raise
                 for i, t in enumerate(asked):
                     sims = table.loc[table.point == i, columns].mean().to_numpy()
@@ -333,6 +358,7 @@ def calibrate(
             "choose another folder to start a new one"
         )
     study.set_user_attr("spec", spec)
+    requeue(study, [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING])
     done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
     if trials > done:
         run_trials(study, trials - done)
@@ -351,6 +377,17 @@ def calibrate(
     if folder is not None:
         _save(result, folder)
     return result
+
+
+def requeue(study: Any, trials: Sequence[Any]) -> None:
+    """Trials of a stopped round (or left running by a killed driver): marked failed, and
+    their parameters queued again in order, so the next round asks the same points."""
+    import optuna
+
+    for t in trials:
+        if t.params:
+            study.enqueue_trial(t.params)
+        study.tell(t.number, state=optuna.trial.TrialState.FAIL)
 
 
 def _save(result: Calibration, folder: Path) -> None:
@@ -378,11 +415,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         "-p churn.attitude_sensitivity=0.5:2\n"
         "  cxsim-calibrate --data nps.csv -p experience.loss_aversion=1:3 journey=subscription "
         "--trials 80 --sampler cmaes -j 2\n"
+        "  cxsim-calibrate --data retention.csv -p churn.attitude_sensitivity=0.5:2 "
+        "--parallel-trials 4 --launcher joblib hydra.launcher.n_jobs=2\n"
+        "  cxsim-calibrate --data retention.csv -p churn.attitude_sensitivity=0.5:2 -r 10 "
+        "--parallel-trials 20 --launcher submitit_slurm hydra.launcher.partition=short "
+        "-o /shared/calib\n"
         "data: a CSV with columns measure, day, value[, weight]; measures: " + MEASURES + "\n"
-        "Any key=value is a config override of the base (as in cxsim).",
+        "Any key=value is a config override of the base (as in cxsim); hydra.KEY=VALUE items "
+        "set the --launcher (Hydra's launcher settings).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("overrides", nargs="*", help="config overrides of the base")
+    parser.add_argument("overrides", nargs="*", help="config overrides of the base, and "
+                        "hydra.launcher.KEY=VALUE settings of the --launcher")
     parser.add_argument("--data", required=True, help="CSV of observations")
     parser.add_argument("-p", "--param", action="append", required=True,
                         help="key=low:high, a parameter to fit (repeat)")
@@ -392,17 +436,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampler")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (-1: all)")
     parser.add_argument("--parallel-trials", type=int, default=1,
-                        help="trials run at once as one batch on the -j workers")
+                        help="trials run at once as one batch (one multirun on a --launcher)")
+    add_launcher_arguments(parser)
     parser.add_argument("-o", "--out", help="results folder (default calibrate/DATE/TIME)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(argv)
     args = parser.parse_intermixed_args(argv)
     out = Path(args.out or Path("calibrate") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S"))
-    try:
-        result = calibrate(args.data, args.param, args.overrides, args.trials,
+    stopped = f"finished trials are kept in {out}/study.db; run the same command again to go on"
+    with reported("cxsim-calibrate", debug, on_interrupt=lambda: stopped):
+        overrides, launcher_overrides = split_launcher_overrides(args.overrides, args.launcher)
+        result = calibrate(args.data, args.param, overrides, args.trials,
                            args.replications, args.sampler, args.seed, args.jobs, out,
-                           progress=None, parallel_trials=args.parallel_trials)
-    except ConfigError as err:
-        print(f"cxsim-calibrate: error: {err}", file=sys.stderr)
-        sys.exit(2)
+                           progress=None, parallel_trials=args.parallel_trials,
+                           launcher=args.launcher, launcher_overrides=launcher_overrides,
+                           chunk_size=args.chunk_size)
     print(f"best of {len(result.trials)} trials (loss {result.loss:.4g}):")
     for k, v in result.best.items():
         print(f"  {k} = {v:.6g}")

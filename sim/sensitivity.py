@@ -14,6 +14,13 @@ API (sim/batch.py) in chunks, each saved when done, so an interrupted analysis r
 where it stopped. Every point runs the same replications (common random numbers), so the
 indices measure the parameters and not the noise between runs.
 
+With a Hydra launcher (`launcher="joblib"`, `"ray"`, `"submitit_slurm"`, ... and
+launcher_overrides such as `["hydra.launcher.partition=NAME"]`; on the shell
+`--launcher NAME hydra.launcher.KEY=VALUE`), the whole sample runs as one multirun of
+chunks (Batch.run's launcher path): each chunk's result is saved in FOLDER/batch/done as
+it finishes, so a rerun of the same command runs only the chunks not yet done. The
+indices are the same as in-process, to the bit.
+
 `analyse` is the pipeline with any function of the sample, which is how the Ishigami test
 function (known indices) checks it (tests/test_sensitivity.py).
 """
@@ -30,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.batch import Batch, declared_bounds, get_key
-from sim.errors import ConfigError
+from sim.batch import LAUNCHERS, Batch, check_launcher, declared_bounds, get_key
+from sim.errors import ConfigError, debug_requested, reported
 from sim.io import write_atomic, write_json
 from sim.kpis import DESCRIPTIVE, KPIS
 
@@ -156,8 +163,11 @@ def indices_table(problem: Problem, method: str, x: np.ndarray, y: np.ndarray, s
     else:
         from SALib.analyze import sobol
 
+        # a Generator, not the int: SALib's sobol.analyze ignores a seed of 0 (`if seed:`)
+        # and then draws its bootstrap from numpy's global state, so the intervals would
+        # change from one call to the next; default_rng(seed) is what it makes of any other
         si = sobol.analyze(problem.salib(), y, calc_second_order=False, conf_level=0.95,
-                           seed=seed)
+                           seed=np.random.default_rng(seed))
         for index in ("S1", "ST"):
             for i, name in enumerate(problem.names):
                 v, half = float(si[index][i]), float(si[f"{index}_conf"][i])
@@ -281,17 +291,27 @@ def _resume(folder: Path, spec: dict[str, Any], y: np.ndarray) -> np.ndarray:
 
 
 class ModelOutput:
-    """The mean KPI over replications of each sample point, run as a batch (picklable)."""
+    """The mean KPI over replications of each sample point, run as a batch (picklable).
+
+    launcher, launcher_overrides, folder, chunk_size: Batch.run's, for a batch on a Hydra
+    launcher (folder: where its chunks are kept).
+    """
 
     def __init__(self, batch: Batch, problem: Problem, kpi: str, replications: int, jobs: int,
-                 progress: bool | None = False):
+                 progress: bool | None = False, launcher: str | None = None,
+                 launcher_overrides: Sequence[str] = (), folder: str | Path | None = None,
+                 chunk_size: int | None = None):
         self.batch, self.problem, self.kpi = batch, problem, kpi
         self.replications, self.jobs, self.progress = replications, jobs, progress
+        self.launcher, self.launcher_overrides = launcher, list(launcher_overrides)
+        self.folder, self.chunk_size = folder, chunk_size
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         points = [dict(zip(self.problem.names, row, strict=True)) for row in x]
         table = self.batch.run(points, replications=self.replications, jobs=self.jobs,
-                               progress=self.progress)
+                               progress=self.progress, launcher=self.launcher,
+                               launcher_overrides=self.launcher_overrides, folder=self.folder,
+                               chunk_size=self.chunk_size)
         return table.groupby("point")[self.kpi].mean().sort_index().to_numpy()
 
 
@@ -309,13 +329,22 @@ def sensitivity(
     seed: int = 0,
     folder: str | Path | None = None,
     progress: bool | None = False,
+    launcher: str | None = None,
+    launcher_overrides: Sequence[str] = (),
+    chunk_size: int | None = None,
 ) -> Sensitivity:
     """Morris or Sobol analysis of a KPI of the model over parameters with ranges.
 
     n: Morris trajectories (runs = n x (parameters + 1)) or Sobol base points (runs = n x
     (parameters + 2); a power of 2). replications: runs averaged per point, the same
     replications for every point. overrides: the base config (`["journey=subscription"]`).
+    launcher: None runs the sample here on `jobs` joblib workers, in chunks of 40 runs
+    saved as they finish; a Hydra launcher name (sim.batch.LAUNCHERS) runs it as one
+    multirun with launcher_overrides (`hydra.launcher.n_jobs=4`), in chunks of
+    chunk_size runs kept in FOLDER/batch (a temporary folder without one).
     """
+    if launcher is not None:
+        check_launcher(launcher, launcher_overrides)
     if kpi not in OUTPUTS:
         raise ConfigError(f"kpi must be one of {', '.join(OUTPUTS)}; got {kpi!r}")
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
@@ -326,8 +355,12 @@ def sensitivity(
                                                                            strict=True)])
     base = {k: get_key(batch.base, k) for k in problem.names}
     about = {"replications": replications, "overrides": list(overrides), "base": base}
-    evaluate = ModelOutput(batch, problem, kpi, replications, jobs, progress)
-    result = analyse(problem, evaluate, method, n, seed, folder, kpi, about)
+    evaluate = ModelOutput(batch, problem, kpi, replications, jobs, progress, launcher,
+                           launcher_overrides, None if folder is None else Path(folder) / "batch",
+                           chunk_size)
+    # on a launcher, the whole sample is one multirun (its chunks are saved as they finish)
+    chunk = CHUNK if launcher is None else 2**62
+    result = analyse(problem, evaluate, method, n, seed, folder, kpi, about, chunk)
     if folder is not None:
         result.save(folder)
     return result
@@ -345,11 +378,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         "  cxsim-sensitivity --method sobol -n 64 --kpi profit -j 2\n"
         "  cxsim-sensitivity -p experience.loss_aversion=1:3 -p churn.switching_cost=0:1 "
         "journey=subscription\n"
+        "  cxsim-sensitivity --method sobol -n 64 --launcher joblib hydra.launcher.n_jobs=2 "
+        "-o sens/sobol\n"
+        "  cxsim-sensitivity --method sobol -n 1024 --launcher submitit_slurm --chunk-size 50 "
+        "hydra.launcher.partition=short hydra.launcher.timeout_min=60 -o /shared/sens\n"
         f"default parameters: {', '.join(DEFAULT_RANGES)}\n"
-        "Any key=value is a config override of the base (as in cxsim).",
+        "Any key=value is a config override of the base (as in cxsim); hydra.KEY=VALUE items "
+        "set the --launcher (Hydra's launcher settings).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("overrides", nargs="*", help="config overrides of the base")
+    parser.add_argument("overrides", nargs="*", help="config overrides of the base, and "
+                        "hydra.launcher.KEY=VALUE settings of the --launcher")
     parser.add_argument("--method", choices=METHODS, default="morris")
     parser.add_argument("--kpi", default="retention", help=f"one of {', '.join(OUTPUTS)}")
     parser.add_argument("-p", "--param", action="append", default=None,
@@ -359,16 +398,42 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("-r", "--replications", type=int, default=1, help="runs per point")
     parser.add_argument("-j", "--jobs", type=int, default=-1, help="worker processes (-1: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample")
+    add_launcher_arguments(parser)
     parser.add_argument("-o", "--out", help="results folder (default sensitivity/DATE/TIME)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(argv)
     args = parser.parse_intermixed_args(argv)
     n = args.n if args.n is not None else (20 if args.method == "morris" else 64)
     out = Path(args.out or Path("sensitivity") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S"))
-    try:
+    stopped = f"chunks already done are kept in {out}; run the same command again to finish"
+    with reported("cxsim-sensitivity", debug, on_interrupt=lambda: stopped):
+        overrides, launcher_overrides = split_launcher_overrides(args.overrides, args.launcher)
         result = sensitivity(args.param, args.kpi, args.method, n, args.replications,
-                             args.overrides, args.jobs, args.seed, out, progress=None)
-    except ConfigError as err:
-        print(f"cxsim-sensitivity: error: {err}", file=sys.stderr)
-        sys.exit(2)
+                             overrides, args.jobs, args.seed, out, progress=None,
+                             launcher=args.launcher, launcher_overrides=launcher_overrides,
+                             chunk_size=args.chunk_size)
     table = result.indices.copy()
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"results: {out}")
+
+
+def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
+    """--launcher and --chunk-size, as cxsim-sensitivity and cxsim-calibrate take them."""
+    parser.add_argument("--launcher", default=None, metavar="NAME",
+                        help=f"run the batches on a Hydra launcher: {', '.join(LAUNCHERS)} "
+                        "(default: in this process on -j joblib workers)")
+    parser.add_argument("--chunk-size", type=int, default=None, metavar="K",
+                        help="runs per launcher job (default: about 4 jobs per -j worker, "
+                        "at most 50 runs)")
+
+
+def split_launcher_overrides(items: Sequence[str], launcher: str | None
+                             ) -> tuple[list[str], list[str]]:
+    """Config overrides of the base, and Hydra's settings (hydra.KEY=VALUE) for the launcher."""
+    hydra = [o for o in items if o.split("=", 1)[0].lstrip("+~").startswith("hydra.")]
+    if hydra and launcher is None:
+        raise ConfigError(f"{hydra[0]}: hydra.* settings are for a launcher; name one with "
+                          f"--launcher ({', '.join(LAUNCHERS)})")
+    if launcher is not None:
+        check_launcher(launcher, hydra)
+    return [o for o in items if o not in hydra], hydra

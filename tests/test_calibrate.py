@@ -105,3 +105,53 @@ def test_bad_data_and_parameters_stop_with_one_line(tmp_path):
 def test_measures_name_real_daily_columns(cfg):
     daily = Simulation({**cfg, "days": 5}).run().daily
     assert set(_DAILY_COLUMNS) <= set(daily.columns)
+
+
+def test_cli_calibration_on_a_launcher_is_the_in_process_calibration(tmp_path):
+    """Rounds of 2 trials, each round one multirun on Hydra's basic launcher: the same trials,
+    losses and best parameters as the same calibration run in this process."""
+    data = pd.DataFrame({"measure": "survival", "day": [20, 40], "value": [0.95, 0.9]})
+    data.to_csv(tmp_path / "obs.csv", index=False)
+    base = ["population.customers=300", "population.prospects=0", "days=45"]
+    param = "churn.daily_hazard_at_neutral=0.0002:0.002"
+    run = run_command("cxsim-calibrate", "--data", str(tmp_path / "obs.csv"), "-p", param,
+                      "--trials", "4", "--parallel-trials", "2", "--launcher", "basic",
+                      "-o", str(tmp_path / "c"), *base, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    here = calibrate(data, [param], base, trials=4, parallel_trials=2)
+    trials = pd.read_csv(tmp_path / "c" / "trials.csv")
+    assert (trials.state == "COMPLETE").all()
+    assert trials.value.tolist() == pytest.approx(here.trials.value.tolist(), rel=1e-12)
+    best = json.loads((tmp_path / "c" / "best.json").read_text())["parameters"]
+    assert best == pytest.approx(here.best, rel=1e-12)
+    assert (tmp_path / "c" / "calibrated.yaml").exists()
+    assert len(list((tmp_path / "c" / "batch" / "done").glob("chunk-*.parquet"))) >= 1
+
+
+def test_a_stopped_round_is_run_again_with_the_same_points(tmp_path, monkeypatch):
+    """A round stopped mid-way (here Ctrl-C in its second batch) leaves its trials failed and
+    their parameters queued: the same call again runs those points first, then goes on."""
+    data = pd.DataFrame({"measure": "survival", "day": [20], "value": [0.95]})
+    base = ["population.customers=200", "population.prospects=0", "days=25"]
+    param = ["churn.daily_hazard_at_neutral=0.0002:0.002"]
+    calls = []
+    real_run = Batch.run
+
+    def recorded(self, points, *args, **kwargs):
+        calls.append([dict(p) for p in points])
+        if len(calls) == stop_at:
+            raise KeyboardInterrupt
+        return real_run(self, points, *args, **kwargs)
+
+    monkeypatch.setattr(Batch, "run", recorded)
+    stop_at = 2
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(data, param, base, trials=4, parallel_trials=2, folder=tmp_path)
+    calls.clear()
+    stop_at = None
+    again = calibrate(data, param, base, trials=4, parallel_trials=2, folder=tmp_path)
+    stopped = again.trials[again.trials.state == "FAIL"]
+    assert len(stopped) == 2
+    assert calls[0] == [{"churn.daily_hazard_at_neutral": v}
+                        for v in stopped["churn.daily_hazard_at_neutral"]]
+    assert (again.trials.state == "COMPLETE").sum() == 4
