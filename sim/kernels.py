@@ -182,7 +182,7 @@ def _open_cohort(s, i, day, tally):
 
 
 @njit(cache=True, inline="always")
-def _newcomer(s, i, j, z, p, z_frailty, z_rate):
+def _newcomer(s, i, j, z, p, z_frailty, z_rate, latest):
     """Person i left the market; a newcomer of the same segment takes their place (and their
     ties in the social network), with a fresh standard, frailty and episode rate (drawn as
     in sim.population.heterogeneity, unsorted) and no history."""
@@ -204,7 +204,7 @@ def _newcomer(s, i, j, z, p, z_frailty, z_rate):
     s.episodes[i] = 0
     s.churns[i] = 0
     s.praise_heard[i] = 0
-    s.last_purchase_day[i] = NEVER
+    _latest_purchase(s, i, NEVER, latest)
 
 
 BLOCKS = 64  # fixed partition of the people: results do not depend on the thread count
@@ -216,12 +216,23 @@ BLOCKS = 64  # fixed partition of the people: results do not depend on the threa
 BEGIN_TALLIES = 12
 BUYER_WINDOW_DAYS = 91  # buyers_13w: people whose latest purchase began in the last 13 weeks
 
+
+@njit(cache=True, inline="always")
+def _latest_purchase(s, i, day, latest):
+    """Person i's latest purchase is now on `day` (NEVER: none). latest counts, for this block
+    of people, those whose latest purchase fell on each day (index day + BUYER_WINDOW_DAYS;
+    index 0: earlier, or never), so buyers_13w is a sum over the window, not a pass over
+    everybody."""
+    latest[max(s.last_purchase_day[i], -BUYER_WINDOW_DAYS) + BUYER_WINDOW_DAYS] -= 1
+    latest[max(day, -BUYER_WINDOW_DAYS) + BUYER_WINDOW_DAYS] += 1
+    s.last_purchase_day[i] = day
+
 # Columns of live_day's per-block tally.
 (L_ACTIVE, L_PROSPECTS, L_LAPSED, L_PROMOTERS, L_DETRACTORS, L_ATTITUDE, L_EXPECTATION,
  L_CHURNED, L_REVENUE, L_COST_SERVICE, L_EPISODES, L_DELIGHTED, L_PAINED, L_SATISFIED,
  L_INVITED, L_RESPONSES, L_SURVEY_PROMOTERS, L_SURVEY_DETRACTORS, L_SURVEY_SATISFIED,
- L_REVIEWS, L_REVIEW_STARS, L_BUYERS) = range(22)  # fmt: skip
-LIVE_TALLIES = 22
+ L_REVIEWS, L_REVIEW_STARS) = range(21)  # fmt: skip
+LIVE_TALLIES = 21
 # Rows of the per-block touchpoint and segment tallies.
 TP_VISITS, TP_FELT, TP_DELIGHT, TP_PAIN = range(4)
 SEG_ACTIVE, SEG_REVENUE, SEG_COST, SEG_CHURNED = range(4)
@@ -240,7 +251,7 @@ def _cohort_start(c):
 
 
 @njit(cache=True)
-def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally):
+def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally, latest):
     for i in range(lo, hi):
         status = s.status[i]
         if status == PROSPECT:
@@ -273,7 +284,7 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 tally[B_COST_ACQUISITION] += cost
                 _begin_episode(s, i, pick(j.start_cum, uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + _interval(p, s.episode_rate[i])
-                s.last_purchase_day[i] = day
+                _latest_purchase(s, i, day, latest)
                 tally[B_PURCHASES] += 1
         elif status == LAPSED:
             if uniform(k.winback, i, 0) < p.winback_rate:
@@ -287,7 +298,7 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 _begin_episode(s, i, pick(j.repeat_start_cum[s.segment[i]],
                                           uniform(k.journey, i, J_START)))
                 s.next_episode_day[i] = day + _interval(p, s.episode_rate[i])
-                s.last_purchase_day[i] = day
+                _latest_purchase(s, i, day, latest)
                 tally[B_PURCHASES] += 1
             elif uniform(k.winback, i, 1) < p.lapsed_exit:
                 x = nps_propensity(s.attitude[i], p.nps_at_neutral, p.nps_per_unit,
@@ -300,7 +311,7 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
                 tally[B_EXIT_REVENUE] += s.revenue[i]
                 tally[B_EXIT_COST] += s.cost[i]
                 _newcomer(s, i, j, normal(k.winback, i, 2), p, normal(k.winback, i, 3),
-                          normal(k.winback, i, 4))
+                          normal(k.winback, i, 4), latest)
         elif s.touchpoint[i] == NO_TOUCHPOINT and 0 <= s.callback_day[i] <= day:
             # an unresolved issue: the customer calls support again
             _begin_episode(s, i, p.callback_touchpoint)
@@ -309,26 +320,28 @@ def _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tall
         elif s.touchpoint[i] == NO_TOUCHPOINT and s.next_episode_day[i] <= day:
             _begin_episode(s, i, pick(j.repeat_start_cum[s.segment[i]],
                                       uniform(k.journey, i, J_START)))
-            s.last_purchase_day[i] = day
+            _latest_purchase(s, i, day, latest)
             tally[B_PURCHASES] += 1
             if p.fixed_interval:
                 s.next_episode_day[i] = day + max(1, round(p.interval_days))
 
 
 @njit(cache=True, parallel=True)
-def _begin_blocks_parallel(day, s, p, j, k, review_sales, review_expectation, tally):
+def _begin_blocks_parallel(day, s, p, j, k, review_sales, review_expectation, tally, latest):
     n = s.status.shape[0]
     for b in prange(BLOCKS):
         lo, hi = _block(b, n)
-        _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally[b])
+        _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally[b],
+                     latest[b])
 
 
 @njit(cache=True)
-def _begin_blocks_serial(day, s, p, j, k, review_sales, review_expectation, tally):
+def _begin_blocks_serial(day, s, p, j, k, review_sales, review_expectation, tally, latest):
     n = s.status.shape[0]
     for b in range(BLOCKS):
         lo, hi = _block(b, n)
-        _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally[b])
+        _begin_block(lo, hi, day, s, p, j, k, review_sales, review_expectation, tally[b],
+                     latest[b])
 
 
 @njit(cache=True)
@@ -342,9 +355,11 @@ def begin_day(day, s, p, j, k, d, review_sales, review_expectation, parallel):
     """
     tally = np.zeros((BLOCKS, BEGIN_TALLIES))
     if parallel:
-        _begin_blocks_parallel(day, s, p, j, k, review_sales, review_expectation, tally)
+        _begin_blocks_parallel(day, s, p, j, k, review_sales, review_expectation, tally,
+                               d.latest_purchase)
     else:
-        _begin_blocks_serial(day, s, p, j, k, review_sales, review_expectation, tally)
+        _begin_blocks_serial(day, s, p, j, k, review_sales, review_expectation, tally,
+                             d.latest_purchase)
     total = np.zeros(BEGIN_TALLIES)
     for b in range(BLOCKS):  # in block order: the same sums whatever the thread count
         total += tally[b]
@@ -389,8 +404,6 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
     n_tp = j.weight.shape[0]
     n_talkers = 0
     for i in range(lo, hi):
-        if day - s.last_purchase_day[i] < BUYER_WINDOW_DAYS:
-            tally[L_BUYERS] += 1
         if s.status[i] == PROSPECT:
             s.attitude[i] *= p.fade  # what a prospect heard fades toward indifference
             tally[L_PROSPECTS] += 1
@@ -517,7 +530,7 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
         tenure = day - s.acquired_day[i]
         h = daily_hazard(
             a,
-            p.churn_base_logit + s.churn_frailty[i],
+            p.churn_base_logit + (s.churn_frailty[i] if p.frailty_sd > 0.0 else 0.0),
             p.attitude_sensitivity * s.churn_sensitivity[i],
             p.switching_cost,
             p.loyalty_per_year,
@@ -645,7 +658,7 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers, parallel)
     d.survey_satisfied[day] = t[L_SURVEY_SATISFIED]
     d.reviews[day] = t[L_REVIEWS]
     d.review_stars[day] = t[L_REVIEW_STARS]
-    d.buyers_13w[day] = t[L_BUYERS]
+    d.buyers_13w[day] = d.latest_purchase[:, day + 1 : day + 1 + BUYER_WINDOW_DAYS].sum()
     d.tp_visits[day] = tps[TP_VISITS]
     d.tp_felt[day] = tps[TP_FELT]
     d.tp_delight[day] = tps[TP_DELIGHT]

@@ -42,7 +42,15 @@ from sim.errors import ConfigError
 from sim.experience import failure_chance, perceived_quality, settled_expectation, value_shift
 from sim.footprint import AGENT_HANDLES_AUTO_MAX, check_memory
 from sim.journey import Journey
-from sim.kernels import JourneyArrays, Keys, Params, begin_day, live_day
+from sim.kernels import (
+    BLOCKS,
+    BUYER_WINDOW_DAYS,
+    JourneyArrays,
+    Keys,
+    Params,
+    begin_day,
+    live_day,
+)
 from sim.kernels import Network as KernelNetwork
 from sim.memory import RULES, attitude_baseline, daily_fade
 from sim.network import Network, build_network
@@ -161,8 +169,11 @@ class CXModel(mesa.Model):
             _sorting(c, baseline, self.arrays.onboarding),
         )
         cohorts = 2 + self.days // COHORT_DAYS
-        self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts)
+        self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts, BLOCKS, BUYER_WINDOW_DAYS)
         self.daily.cohort_size[0] = pop["customers"]
+        last = np.maximum(self.state.last_purchase_day, -BUYER_WINDOW_DAYS) + BUYER_WINDOW_DAYS
+        self.daily.latest_purchase[0] = np.bincount(last, minlength=self.daily.latest_purchase
+                                                    .shape[1])
         self._stream_keys = tuple(
             stream_key(c["seed"], name, c["replication"]) for name in Keys._fields
         )

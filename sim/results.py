@@ -161,9 +161,13 @@ class Daily(NamedTuple):
     cohort_active: np.ndarray  # (cohorts, age in days): active customers by age since joining
     cohort_size: np.ndarray  # (cohorts,)
     churn_attributed: np.ndarray  # (touchpoints + 1,): last = no pain point in the last episode
+    # (blocks of people, window + days): people whose latest purchase fell on each day (index
+    # day + window; index 0: earlier or never), kept by the kernels for buyers_13w
+    latest_purchase: np.ndarray
 
     @classmethod
-    def allocate(cls, days: int, touchpoints: int, segments: int, cohorts: int) -> "Daily":
+    def allocate(cls, days: int, touchpoints: int, segments: int, cohorts: int,
+                 blocks: int = 1, window: int = 91) -> "Daily":
         def counts(*shape):
             return np.zeros(shape, dtype=np.int64)
 
@@ -184,6 +188,7 @@ class Daily(NamedTuple):
             cohort_active=counts(cohorts, days),
             cohort_size=counts(cohorts),
             churn_attributed=counts(touchpoints + 1),
+            latest_purchase=counts(blocks, window + days),
         )
 
 
