@@ -77,7 +77,7 @@ def _run_and_write(
 
 # every file a run writes (besides plots/*.png): what a new run into the folder clears first
 OUTPUTS = (
-    *(f"{t}.{ext}" for t in (*TABLES, "service_hourly") for ext in ("parquet", "csv")),
+    *(f"{t}.{ext}" for t in (*TABLES, "service_hourly", "messages") for ext in ("parquet", "csv")),
     "summary.json",
 )
 HYDRA_VALUE_FLAGS = ("--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd")

@@ -26,6 +26,7 @@ BYTES_PER_PERSON = 310
 BYTES_PER_TOUCHPOINT = 4  # float32 expectation per person and touchpoint
 BYTES_PER_EDGE = 16
 BYTES_PER_HANDLE = 350
+BYTES_PER_MESSAGE = 64  # 32 in the record, as much again for its table
 BYTES_FIXED = 100 * 2**20  # result tables by day and touchpoint, plots, parquet buffers
 AGENT_HANDLES_AUTO_MAX = 200_000  # as sim.model: handles for all up to this many people
 LIMIT_ENV = "CXSIM_MEMORY_LIMIT"
@@ -55,6 +56,7 @@ def estimate_bytes(cfg: Mapping[str, Any]) -> int:
         + people * per_person
         + edges * BYTES_PER_EDGE
         + (people * BYTES_PER_HANDLE if handles else 0)
+        + BYTES_PER_MESSAGE * cfg["output"]["record_messages"]
     )
 
 

@@ -217,6 +217,20 @@ BEGIN_TALLIES = 12
 BUYER_WINDOW_DAYS = 91  # buyers_13w: people whose latest purchase began in the last 13 weeks
 
 
+@njit(cache=True)
+def _record(d, day, sender, receiver, positive):
+    """Keep one word-of-mouth message, while the record has room (else count it as missed)."""
+    n = d.message_count[0]
+    if n < d.messages.shape[0]:
+        d.messages[n, 0] = day
+        d.messages[n, 1] = sender
+        d.messages[n, 2] = receiver
+        d.messages[n, 3] = 1 if positive else -1
+        d.message_count[0] = n + 1
+    else:
+        d.message_count[1] += 1
+
+
 @njit(cache=True, inline="always")
 def _latest_purchase(s, i, day, latest):
     """Person i's latest purchase is now on `day` (NEVER: none). latest counts, for this block
@@ -681,6 +695,8 @@ def live_day(day, s, p, j, k, d, quality_shift, net, scratch, talkers, parallel)
                             p.fully_mixed, p.weak_tie_share, n, chosen, targets)
             for m in range(told):
                 reached += _hear(targets[m], positive, day, s, p)
+                if d.messages.shape[0] > 0:  # output.record_messages
+                    _record(d, day, i, targets[m], positive)
             if positive:
                 d.wom_positive[day] += told
             else:

@@ -169,7 +169,8 @@ class CXModel(mesa.Model):
             _sorting(c, baseline, self.arrays.onboarding),
         )
         cohorts = 2 + self.days // COHORT_DAYS
-        self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts, BLOCKS, BUYER_WINDOW_DAYS)
+        self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts, BLOCKS, BUYER_WINDOW_DAYS,
+                                    c["output"]["record_messages"])
         self.daily.cohort_size[0] = pop["customers"]
         last = np.maximum(self.state.last_purchase_day, -BUYER_WINDOW_DAYS) + BUYER_WINDOW_DAYS
         self.daily.latest_purchase[0] = np.bincount(last, minlength=self.daily.latest_purchase

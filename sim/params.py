@@ -304,6 +304,7 @@ SCHEMA: dict[str, Any] = {
     "output": {
         "plots": FlagOrAuto(),
         "formats": SubsetOf(("parquet", "csv")),
+        "record_messages": Num(0, 50_000_000, integer=True),
     },
 }
 
@@ -854,4 +855,7 @@ DOCS: dict[str, Doc] = {
         "option", "draw plots: true, false, or auto (a single run draws them, sweep jobs do not)"
     ),
     "output.formats": Doc("formats", "table formats to write"),
+    "output.record_messages": Doc(
+        "messages", "word-of-mouth messages to keep for the network plot (0: none; 32 bytes each)"
+    ),
 }

@@ -314,8 +314,10 @@ def word_of_mouth_figure(result: "Result") -> Figure:
     return fig
 
 
-def network_figure(result: "Result") -> Figure:
-    """A snapshot of the social network around one person, coloured by final attitude."""
+def network_figure(result: "Result", day: int | None = None) -> Figure:
+    """A snapshot of the social network around one person (the star), coloured by final
+    attitude; with recorded messages (output.record_messages), the word of mouth of one day
+    as arrows between these people: `day`, or the day with the most of them."""
     edges = result.network_sample
     g = nx.Graph()
     g.add_edges_from(zip(edges.u.tolist(), edges.v.tolist(), strict=True))
@@ -342,6 +344,19 @@ def network_figure(result: "Result") -> Figure:
                            node_color=[cmap(norm(people.loc[centre, "attitude"]))],
                            edgecolors="black", linewidths=1.2,
                            label=f"the centre: person {centre}")
+    told = _messages_of_a_day(result, set(g.nodes), day)
+    if told is not None:
+        when, shown, total = told
+        for positive, colour, word in ((True, LOVE, "praise"), (False, PAIN, "complaint")):
+            part = shown[shown.positive == positive]
+            arrows = nx.DiGraph(list(zip(part.sender, part.receiver, strict=True)))
+            nx.draw_networkx_edges(arrows, pos, ax=ax, edge_color=colour, width=1.6,
+                                   arrows=True, arrowstyle="-|>", arrowsize=12, node_size=45)
+            ax.plot([], [], color=colour, lw=1.6, label=f"{word} told on day {when} "
+                                                         f"({len(part)})")
+        ax.text(0.99, 0.01, f"day {when}: {total:,} messages in the whole market, "
+                f"{len(shown)} between these people", transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=8, color="dimgrey")
     ax.legend(fontsize=8, loc="lower left", title="shape: status", title_fontsize=8)
     fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
                  label="attitude at the end (pain < 0 < love)")
@@ -350,6 +365,19 @@ def network_figure(result: "Result") -> Figure:
                  f"{_title(result)}", fontsize=10)
     ax.axis("off")
     return fig
+
+
+def _messages_of_a_day(result: "Result", nodes: set, day: int | None):
+    """(day, its messages between `nodes`, all its messages), or None without a record."""
+    m = result.messages
+    if m is None or m.empty:
+        return None
+    inside = m[m.sender.isin(nodes) & m.receiver.isin(nodes)]
+    if day is None:
+        if inside.empty:
+            return None
+        day = int(inside.day.value_counts().sort_index().idxmax())
+    return day, inside[inside.day == day], int((m.day == day).sum())
 
 
 def service_centre_figure(result: "Result") -> Figure:

@@ -164,10 +164,14 @@ class Daily(NamedTuple):
     # (blocks of people, window + days): people whose latest purchase fell on each day (index
     # day + window; index 0: earlier or never), kept by the kernels for buyers_13w
     latest_purchase: np.ndarray
+    # output.record_messages: word-of-mouth messages as rows (day, sender, receiver, +1 / -1),
+    # up to its capacity; message_count = (recorded, not recorded for want of room)
+    messages: np.ndarray
+    message_count: np.ndarray
 
     @classmethod
     def allocate(cls, days: int, touchpoints: int, segments: int, cohorts: int,
-                 blocks: int = 1, window: int = 91) -> "Daily":
+                 blocks: int = 1, window: int = 91, messages: int = 0) -> "Daily":
         def counts(*shape):
             return np.zeros(shape, dtype=np.int64)
 
@@ -189,6 +193,8 @@ class Daily(NamedTuple):
             cohort_size=counts(cohorts),
             churn_attributed=counts(touchpoints + 1),
             latest_purchase=counts(blocks, window + days),
+            messages=np.zeros((messages, 4), dtype=np.int64),
+            message_count=counts(2),
         )
 
 
@@ -598,6 +604,23 @@ def network_sample(network, size: int = 250) -> pd.DataFrame:
 TABLES = ("daily", "customers", "journey_map", "touchpoints_daily", "cohorts", "segments")
 
 
+def message_table(d: Daily) -> pd.DataFrame:
+    """The recorded word-of-mouth messages: day, sender, receiver (person ids), positive."""
+    rows = d.messages[: int(d.message_count[0])]
+    if rows.shape[0] == 0:
+        return pd.DataFrame()
+    return pd.DataFrame({"day": rows[:, 0], "sender": rows[:, 1], "receiver": rows[:, 2],
+                         "positive": rows[:, 3] > 0})
+
+
+def message_counts(d: Daily, capacity: int) -> dict[str, int]:
+    """Summary entries of a run that records messages (none when it does not)."""
+    if capacity == 0:
+        return {}
+    return {"messages_recorded": int(d.message_count[0]),
+            "messages_not_recorded": int(d.message_count[1])}
+
+
 @dataclass
 class Result:
     """Everything a run reports: tidy tables, a summary and plots."""
@@ -612,6 +635,8 @@ class Result:
     config: dict[str, Any] = field(repr=False)
     network_sample: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     service_hourly: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    # output.record_messages: day, sender, receiver, positive (empty when not recorded)
+    messages: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @classmethod
     def from_model(cls, model) -> "Result":
@@ -654,6 +679,7 @@ class Result:
             "service_staffing": None if support is None else support.centre["staffing"],
             "service_staffing_weekend": None if support is None or support.weekend is None
             else support.weekend["staffing"],
+            **message_counts(d, cfg["output"]["record_messages"]),
             "config": cfg,
         }
         return cls(
@@ -669,14 +695,15 @@ class Result:
             service_hourly=pd.concat(support.hourly, ignore_index=True)
             if support is not None and support.hourly
             else pd.DataFrame(),
+            messages=message_table(d),
         )
 
     def save(self, folder: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
         """Write every table (in each format), summary.json and, on request, the plots."""
         folder = Path(folder)
-        for name in (*TABLES, "service_hourly"):
+        for name in (*TABLES, "service_hourly", "messages"):
             table: pd.DataFrame = getattr(self, name)
-            if name == "service_hourly" and table.empty:
+            if name in ("service_hourly", "messages") and table.empty:
                 continue
             if "parquet" in formats:
                 write_atomic(folder / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp))

@@ -64,7 +64,7 @@ PARAMS_META = "params"  # table.attrs key: the names of the parameter columns
 FIXED = ("seed", "replication", "scenario")  # columns every table has, from each job's config
 RUN_TABLES = (  # the tables a job writes (sim.results.TABLES), cleared before it runs again
     "daily", "customers", "journey_map", "touchpoints_daily", "cohorts", "segments",
-    "service_hourly",
+    "service_hourly", "messages",
 )
 STATUSES = ("finished", "failed", "unfinished", "not started")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -213,3 +213,49 @@ def test_thresholds_in_the_wrong_order(cfg):
     cfg["word_of_mouth"].update(positive_threshold=-1.0, negative_threshold=1.0)
     with pytest.raises(ConfigError, match=r"word_of_mouth.negative_threshold must not be above"):
         CXModel(cfg)
+
+
+def test_recorded_messages_are_the_days_word_of_mouth(cfg, tmp_path):
+    """output.record_messages keeps each message (day, sender, receiver, sign): per day and
+    sign they add up to the daily table's counts, they are saved as a table, and
+    the network plot draws one day's messages; without a record it draws none."""
+    from sim.plots import network_figure
+    from sim.simulation import Simulation
+
+    cfg["days"] = 40
+    cfg["output"]["record_messages"] = 1_000_000
+    result = Simulation(cfg).run()
+    m, d = result.messages, result.daily
+    assert len(m) == d.wom_positive.sum() + d.wom_negative.sum() > 0
+    by_day = m.groupby(["day", "positive"]).size().unstack(fill_value=0)
+    assert (by_day[True].reindex(d.day, fill_value=0).to_numpy() == d.wom_positive).all()
+    assert (by_day[False].reindex(d.day, fill_value=0).to_numpy() == d.wom_negative).all()
+    assert result.summary["messages_recorded"] == len(m)
+    assert result.summary["messages_not_recorded"] == 0
+    result.save(tmp_path)
+    assert (tmp_path / "messages.parquet").exists()
+    fig = network_figure(result)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("told on day" in label for label in labels)
+    day = int(m.day.iloc[0])
+    assert any(f"day {day}" in label for label in
+               [t.get_text() for t in network_figure(result, day=day).axes[0].get_legend()
+                .get_texts()])
+    cfg["output"]["record_messages"] = 0
+    plain = Simulation(cfg).run()
+    assert plain.messages.empty
+    assert "messages_recorded" not in plain.summary
+    assert not any("told" in t.get_text()
+                   for t in network_figure(plain).axes[0].get_legend().get_texts())
+
+
+def test_a_full_message_record_counts_what_it_missed(cfg):
+    """A record too small keeps the first messages and counts the rest, never overflows."""
+    from sim.simulation import Simulation
+
+    cfg["days"] = 30
+    cfg["output"]["record_messages"] = 10
+    result = Simulation(cfg).run()
+    sent = int(result.daily.wom_positive.sum() + result.daily.wom_negative.sum())
+    assert len(result.messages) == 10
+    assert result.summary["messages_not_recorded"] == sent - 10 > 0
