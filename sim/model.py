@@ -259,11 +259,12 @@ def _preferred_starts(j: Journey, segments: list[dict]) -> np.ndarray:
 
 def _sorting(c: Mapping[str, Any], baseline: np.ndarray, onboarding: np.ndarray):
     """The day-0 base's cumulative baseline hazard by segment and tenure, when frailty sorts
-    it (None otherwise): tenures up to 20 times their mean cover all but e^-20 of them."""
+    it (None otherwise): tenures up to 20 times their mean cover all but e^-20 of them, and
+    a century covers any business (longer tenures read the last column)."""
     churn = c["churn"]
     if churn["frailty_sd"] == 0.0 or c["population"]["customers"] == 0:
         return None
-    days = math.ceil(20 * churn["initial_tenure_mean_days"]) + 1
+    days = min(math.ceil(20 * churn["initial_tenure_mean_days"]), 36500) + 1
     sensitivity = np.array([s["churn_sensitivity"] for s in c["segments"].values()])
     return cumulative_baseline_hazard(churn, baseline, sensitivity, onboarding, days)
 

@@ -215,7 +215,9 @@ def heterogeneity(
     if frailty_sd > 0.0:
         log_m = log_multiplier(frailty_sd, rng.standard_normal(n))
         todo = np.flatnonzero(rng.random(n) >= np.exp(-np.exp(log_m) * exposure))
-        for _ in range(200):  # acceptance >= survival of the frailest, so this ends quickly
+        # a round accepts with probability E[exp(-m H)] (about 0.1 for the longest tenures
+        # of the default market): 200 rounds leave nobody; anyone left keeps the last draw
+        for _ in range(200):
             if todo.size == 0:
                 break
             log_m[todo] = log_multiplier(frailty_sd, rng.standard_normal(todo.size))
