@@ -215,6 +215,7 @@ BLOCKS = 64  # fixed partition of the people: results do not depend on the threa
  B_EXIT_COST, B_PURCHASES) = range(12)  # fmt: skip
 BEGIN_TALLIES = 12
 BUYER_WINDOW_DAYS = 91  # buyers_13w: people whose latest purchase began in the last 13 weeks
+FAR_DAYS = 1_000_000  # a gap beyond any run (days <= 36,500): a very rare buyer's next episode
 
 
 @njit(cache=True)
@@ -398,7 +399,7 @@ def _interval(p, rate):
     keep the journey's)."""
     if p.fixed_interval:
         return max(1, round(p.interval_days))
-    return max(1, round(p.interval_days / rate))
+    return max(1, round(min(p.interval_days / rate, FAR_DAYS)))
 
 
 @njit(cache=True, inline="always")
@@ -408,7 +409,7 @@ def _gap(p, u, rate):
     interval = p.interval_days / rate
     if interval <= 1.0:
         return 1
-    return 1 + int(np.log(1.0 - u) / np.log(1.0 - 1.0 / interval))
+    return 1 + int(min(np.log(1.0 - u) / np.log(1.0 - 1.0 / interval), FAR_DAYS))
 
 
 @njit(cache=True)

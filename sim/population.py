@@ -131,7 +131,8 @@ def initial_state(
     if fixed_interval:
         first = rng.integers(0, max(1, round(journey_interval_days)), size=n)
     else:
-        first = rng.geometric(np.minimum(1.0, 1.0 / interval), size=n) - 1
+        first = np.minimum(rng.geometric(np.minimum(1.0, 1.0 / interval), size=n) - 1,
+                           1_000_000)  # a very rare buyer: beyond any run, within int32
     length = float(visits_per_episode.sum())
     cycle = (np.maximum(interval, length) if fixed_interval else length - 1.0 + interval)
     in_episode = (status == ACTIVE) & (rng.random(n) < np.minimum(1.0, length / cycle))
