@@ -132,3 +132,20 @@ def test_purchases_and_buyers_13w_count_what_they_say(closed_cfg):
     assert (d.purchases.to_numpy()[1:] == active[:-1]).all()
     left_recently = np.convolve(churned, np.ones(91, dtype=int))[: len(churned)]
     assert (d.buyers_13w.to_numpy() == active + left_recently).all()
+
+
+def test_the_rarest_buyers_do_not_overflow_the_calendar(closed_cfg):
+    """At the widest allowed spread (episode_rate_sd 3) some rates are ~1e-8: their gaps are
+    capped beyond any run instead of wrapping the int32 day to a negative one (which would
+    make them buy every day)."""
+    closed_cfg["journey"].update(interval="random", episode_interval_days=3650)
+    closed_cfg["population"].update(customers=20000, episode_rate_sd=3.0)
+    closed_cfg["days"] = 30
+    model = CXModel(closed_cfg)
+    while model.day < model.days:
+        model.step()
+    s = model.state
+    assert s.episode_rate.min() < 1e-6  # the draw that overflowed before the cap
+    assert (s.next_episode_day >= 0).all()
+    rare = s.episode_rate < 1e-3
+    assert (s.episodes[rare] <= 1).all()  # nobody with a rare rate bought every day
