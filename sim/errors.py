@@ -20,6 +20,7 @@ import errno
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,20 @@ def describe(err: BaseException) -> tuple[int, str]:
     )
 
 
+_sigint = threading.Event()  # set by Ctrl-C while `reported` watches; cleared when it ends
+
+
+def stop_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed: for loops to call once a step.
+
+    The handler `reported` installs raises KeyboardInterrupt where the signal lands, but a
+    library can swallow it there (an exception inside a ctypes callback, such as numba's
+    compiler caching a kernel, is printed and ignored); the next check stops the run anyway.
+    """
+    if _sigint.is_set():
+        raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
 def reported(
     prog: str, debug: bool, on_interrupt: Callable[[], str] | None = None
@@ -157,15 +172,23 @@ def reported(
     A Ctrl-C that lands inside a library (Hydra composing a job's config, say) can surface
     as some other error there; whatever ends the run after Ctrl-C is reported as Ctrl-C.
     """
-    interrupted: list[bool] = []
+    _sigint.clear()
 
     def on_sigint(signum: int, frame: Any) -> None:
-        interrupted.append(True)
+        _sigint.set()
         raise KeyboardInterrupt
+
+    unraisable = sys.unraisablehook
+
+    def on_unraisable(info: Any) -> None:
+        # the Ctrl-C a ctypes callback swallowed: stop_if_interrupted reports it, not Python
+        if not (_sigint.is_set() and isinstance(info.exc_value, KeyboardInterrupt)):
+            unraisable(info)
 
     previous = None
     with contextlib.suppress(ValueError):  # only the main thread may set a handler
         previous = signal.signal(signal.SIGINT, on_sigint)
+    sys.unraisablehook = on_unraisable
     try:
         yield
     except SystemExit:
@@ -178,7 +201,7 @@ def reported(
         if debug:
             raise
         code, message = describe(err)
-        if interrupted:
+        if _sigint.is_set():
             code = EXIT_INTERRUPTED
         label = "error"
         if code == EXIT_INTERRUPTED:
@@ -189,3 +212,5 @@ def reported(
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = unraisable
+        _sigint.clear()

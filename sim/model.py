@@ -38,7 +38,7 @@ import numpy as np
 
 from sim.agents import Customer
 from sim.churn import cumulative_baseline_hazard, logit, onboarding_log_odds
-from sim.errors import ConfigError
+from sim.errors import ConfigError, stop_if_interrupted
 from sim.experience import failure_chance, perceived_quality, settled_expectation, value_shift
 from sim.footprint import AGENT_HANDLES_AUTO_MAX, check_memory
 from sim.journey import Journey
@@ -222,6 +222,7 @@ class CXModel(mesa.Model):
 
     def step(self) -> None:
         """One day, in the order documented at the top of this module."""
+        stop_if_interrupted()  # a Ctrl-C that a library swallowed still stops the run
         if self.day >= self.days:
             raise RuntimeError(f"the run has {self.days} days and all have been simulated")
         day = self.day

@@ -7,6 +7,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from sim.config import load_config, to_plain
+from sim.errors import RunError
 from sim.model import CXModel
 from sim.results import Result
 
@@ -37,6 +38,12 @@ class Simulation:
         bar = tqdm(total=model.days, initial=model.day, unit="day", desc="cxsim", disable=disable)
         with bar:
             while model.running and model.day < model.days:
+                day = model.day
                 model.step()
+                if model.day == day:  # Mesa stops scheduling a model whose step raised
+                    raise RunError(
+                        f"the run stopped part-way through day {day} (an interrupted or failed "
+                        "step) and cannot go on from there; start a new Simulation"
+                    )
                 bar.update(1)
         return Result.from_model(model)

@@ -1,6 +1,7 @@
 """Hardening: every bad-input class and environmental failure gives one line, its exit code
 (2 user error, 3 runtime failure, 130 Ctrl-C) and leaves no result file, whole or half."""
 
+import ctypes
 import errno
 import json
 import math
@@ -375,6 +376,31 @@ def test_ctrl_c_during_a_run_says_what_happened_and_how_to_go_on(tmp_path):
     assert "run the same command again" in line
     no_results(out)
     assert not (out / LOCK).exists()
+
+
+def test_a_ctrl_c_a_library_swallows_still_stops_the_run_at_the_next_day(capsys):
+    # numba's compiler calls back into Python through ctypes, which prints and ignores an
+    # exception raised there: the KeyboardInterrupt of a Ctrl-C landing then is lost
+    from sim.errors import reported
+
+    def day_one_then_ctrl_c_in_a_callback_then_the_rest(sim_: Simulation) -> None:
+        with reported("cxsim", debug=False):
+            sim_.model.step()
+            on_sigint = signal.getsignal(signal.SIGINT)
+            ctypes.CFUNCTYPE(None)(lambda: on_sigint(signal.SIGINT, None))()  # swallowed
+            sim_.run()
+
+    sim_ = Simulation(overrides=[*TINY, "days=30"])
+    with pytest.raises(SystemExit) as stop:
+        day_one_then_ctrl_c_in_a_callback_then_the_rest(sim_)
+    assert stop.value.code == EXIT_INTERRUPTED
+    assert sim_.model.day == 1  # not one more day after the Ctrl-C
+    assert capsys.readouterr().err.strip() == "cxsim: interrupted: Ctrl-C"
+    with pytest.raises(RunError, match="part-way through day 1"):
+        sim_.run()  # Mesa no longer schedules a model whose step raised: no endless loop
+    fresh = Simulation(overrides=[*TINY, "days=30"])
+    fresh.run()  # a later run in the same process is not stopped by the old Ctrl-C
+    assert fresh.model.day == 30
 
 
 def test_ctrl_c_during_a_sweep_keeps_finished_jobs_and_says_how_to_resume(tmp_path):
