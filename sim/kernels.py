@@ -22,7 +22,15 @@ from numba import njit, prange
 from sim.churn import daily_hazard
 from sim.experience import adapted_expectation, felt_value
 from sim.memory import remembered
-from sim.population import ACTIVE, COHORT_DAYS, LAPSED, NEVER, NO_TOUCHPOINT, PROSPECT
+from sim.population import (
+    ACTIVE,
+    COHORT_DAYS,
+    LAPSED,
+    NEVER,
+    NO_TOUCHPOINT,
+    PROSPECT,
+    log_multiplier,
+)
 from sim.rng import normal, pick, uniform
 from sim.survey import (
     DETRACTOR_BELOW,
@@ -188,10 +196,9 @@ def _newcomer(s, i, j, z, p, z_frailty, z_rate, latest):
     in sim.population.heterogeneity, unsorted) and no history."""
     seg = s.segment[i]
     if p.frailty_sd > 0.0:
-        s.churn_frailty[i] = p.frailty_sd * z_frailty - 0.5 * p.frailty_sd * p.frailty_sd
+        s.churn_frailty[i] = log_multiplier(p.frailty_sd, z_frailty)
     if p.episode_rate_sd > 0.0:
-        s.episode_rate[i] = np.exp(p.episode_rate_sd * z_rate
-                                   - 0.5 * p.episode_rate_sd * p.episode_rate_sd)
+        s.episode_rate[i] = np.exp(log_multiplier(p.episode_rate_sd, z_rate))
     s.status[i] = PROSPECT
     s.expectation[i] = min(10.0, max(0.0, j.segment_expectation[seg]
                                      + j.segment_expectation_sd[seg] * z))

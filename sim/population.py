@@ -8,6 +8,7 @@ the whole run, so an id is always a position; status says who is who. Mesa
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from sim.experience import settled_expectation
 from sim.rng import stream_generator
@@ -184,8 +185,10 @@ def initial_state(
     )
 
 
-def log_multiplier(sd: float, z: np.ndarray) -> np.ndarray:
-    """log m for a lognormal multiplier m with mean 1 and sd of log m = sd, from normals z."""
+@njit(cache=True)
+def log_multiplier(sd, z):
+    """log m for a lognormal multiplier m with mean 1 and sd of log m = sd, from normals z
+    (arrays at set-up, one person's normal when a newcomer arrives)."""
     return sd * z - 0.5 * sd * sd
 
 
