@@ -61,12 +61,22 @@ def cumulative_baseline_hazard(
     of tenure days 0..t-1. It tells how much sorting the day-0 base has been through
     (sim.population.heterogeneity draws their frailty given that they survived it).
     """
-    t = np.arange(days + 1, dtype=np.float64)
-    extra = np.zeros(days + 1)
-    extra[: min(days + 1, onboarding.size)] = onboarding[: days + 1]
-    a = attitude[:, None]
-    x = (logit(churn["daily_hazard_at_neutral"]) - churn["attitude_sensitivity"]
-         * sensitivity[:, None] * a - churn["switching_cost"] + extra[None, :]
-         - np.where(a > 0.0, churn["loyalty_per_year"] * (t[None, :] / 365.0) * a, 0.0))
-    h = 1.0 / (1.0 + np.exp(-x))
-    return np.concatenate([np.zeros((attitude.size, 1)), np.cumsum(h, axis=1)[:, :-1]], axis=1)
+    return _cumulative_hazard(
+        logit(churn["daily_hazard_at_neutral"]), churn["attitude_sensitivity"] * sensitivity,
+        churn["switching_cost"], churn["loyalty_per_year"], attitude, onboarding, days,
+    )
+
+
+@njit(cache=True)
+def _cumulative_hazard(base_logit, sensitivity, switching_cost, loyalty_per_year, attitude,
+                       onboarding, days):
+    """cumulative_baseline_hazard's sums, each day's hazard from daily_hazard."""
+    out = np.zeros((attitude.size, days + 1))
+    for g in range(attitude.size):
+        total = 0.0
+        for t in range(days):
+            extra = onboarding[t] if t < onboarding.size else 0.0
+            total += daily_hazard(attitude[g], base_logit, sensitivity[g], switching_cost,
+                                  loyalty_per_year, float(t), extra)
+            out[g, t + 1] = total
+    return out
