@@ -245,9 +245,22 @@ def _latest_purchase(s, i, day, latest):
     of people, those whose latest purchase fell on each day (index day + BUYER_WINDOW_DAYS;
     index 0: earlier, or never), so buyers_13w is a sum over the window, not a pass over
     everybody."""
-    latest[max(s.last_purchase_day[i], -BUYER_WINDOW_DAYS) + BUYER_WINDOW_DAYS] -= 1
-    latest[max(day, -BUYER_WINDOW_DAYS) + BUYER_WINDOW_DAYS] += 1
+    latest[_latest_bin(s.last_purchase_day[i])] -= 1
+    latest[_latest_bin(day)] += 1
     s.last_purchase_day[i] = day
+
+
+@njit(cache=True, inline="always")
+def _latest_bin(day):
+    """The index in a latest-purchase count of a latest purchase on `day` (see above)."""
+    return max(day, -BUYER_WINDOW_DAYS) + BUYER_WINDOW_DAYS
+
+
+@njit(cache=True)
+def count_latest_purchases(last_purchase_day, latest):
+    """Day 0's latest-purchase counts (as _latest_purchase keeps them) of everybody."""
+    for i in range(last_purchase_day.size):
+        latest[_latest_bin(last_purchase_day[i])] += 1
 
 # Columns of live_day's per-block tally.
 (L_ACTIVE, L_PROSPECTS, L_LAPSED, L_PROMOTERS, L_DETRACTORS, L_ATTITUDE, L_EXPECTATION,

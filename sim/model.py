@@ -49,6 +49,7 @@ from sim.kernels import (
     Keys,
     Params,
     begin_day,
+    count_latest_purchases,
     live_day,
 )
 from sim.kernels import Network as KernelNetwork
@@ -172,9 +173,7 @@ class CXModel(mesa.Model):
         self.daily = Daily.allocate(self.days, j.n, len(segs), cohorts, BLOCKS, BUYER_WINDOW_DAYS,
                                     c["output"]["record_messages"])
         self.daily.cohort_size[0] = pop["customers"]
-        last = np.maximum(self.state.last_purchase_day, -BUYER_WINDOW_DAYS) + BUYER_WINDOW_DAYS
-        self.daily.latest_purchase[0] = np.bincount(last, minlength=self.daily.latest_purchase
-                                                    .shape[1])
+        count_latest_purchases(self.state.last_purchase_day, self.daily.latest_purchase[0])
         self._stream_keys = tuple(
             stream_key(c["seed"], name, c["replication"]) for name in Keys._fields
         )
