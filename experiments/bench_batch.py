@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.batch import Batch
-from sim.sensitivity import DEFAULT_RANGES, sensitivity
+from sim.studies.batch import Batch
+from sim.studies.sensitivity import DEFAULT_RANGES, sensitivity
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 from sim import Simulation, load_config
-from sim.results import Result
+from sim.analysis.results import Result
 customers = int(sys.argv[1])
 cfg = load_config([f"population.customers={customers}",
                    f"population.prospects={round(0.7 * customers)}",

@@ -15,7 +15,7 @@ import json
 import statistics
 import time
 
-from sim.dashboard import Session, Settings
+from sim.app.dashboard import Session, Settings
 
 
 def median_ms(samples: list[float]) -> float:

@@ -1,4 +1,4 @@
-"""Peak memory of a run against sim.footprint's estimate, per person.
+"""Peak memory of a run against sim.config.footprint's estimate, per person.
 
 Each market size runs in a fresh process (peak resident memory is per process): a small
 warm-up run first (numba's compiled code, imports), then the measured run, which builds
@@ -16,8 +16,8 @@ CHILD = r"""
 import json, resource, sys, tempfile
 from sim import Simulation
 from sim.config import load_config
-from sim.footprint import estimate_bytes
-from sim.params import validate
+from sim.config.footprint import estimate_bytes
+from sim.config.schema import validate
 
 def config(n, extra):
     return load_config([f"population.customers={n // 2}", f"population.prospects={n - n // 2}",

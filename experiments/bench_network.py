@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from sim.network import KINDS, build_network
+from sim.mechanisms.network import KINDS, build_network
 
 
 def _rss_mb() -> float:

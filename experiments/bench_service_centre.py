@@ -1,4 +1,4 @@
-"""Speed of sim.service_centre: microseconds per call for a busy day and for bare M/M/c.
+"""Speed of sim.mechanisms.service_centre: microseconds per call for a busy day and for bare M/M/c.
 
 Timings, best of ``--repeats`` runs each (wall clock, one core):
 
@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from sim.service_centre import (
+from sim.mechanisms.service_centre import (
     HOUR,
     arrival_times,
     draw_patiences,

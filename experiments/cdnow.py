@@ -22,7 +22,7 @@ Both models see weeks 1-39 only and predict weeks 40-78:
   is the sum over CDNOW's first-purchase days of the run's series shifted by that day
   (CalendarSeries), which is exact for independent customers (word of mouth between them
   is the approximation). Its episode interval, the two spreads and the neutral churn
-  hazard are calibrated (sim.calibrate, Optuna TPE, common random numbers) to both series
+  hazard are calibrated (sim.studies.calibrate, Optuna TPE, common random numbers) to both series
   over weeks 1-39.
 - BG/NBD (lifetimes.BetaGeoFitter) on each customer's frequency, recency and age T at the
   end of week 39. Its cumulative repeats are its expected purchases; its share of buyers
@@ -190,8 +190,8 @@ def cxsim_fit(data: pd.DataFrame, arrival: np.ndarray, customers: int, trials: i
     homogeneous: everybody buys at one rate and has one frailty (the two spreads stay 0 and
     are not fitted): the ablation that shows what the heterogeneity is worth.
     """
-    from sim.batch import Batch
-    from sim.calibrate import Observed, calibrate
+    from sim.studies.batch import Batch
+    from sim.studies.calibrate import Observed, calibrate
 
     base = [f"population.customers={customers}", "population.prospects=0",
             "population.lapsed_per_customer=0", "churn.winback_rate_per_day=0",

@@ -4,9 +4,10 @@
     python experiments/check_identical.py digests.json --against before.json
 
 Runs, through the installed `cxsim` command: the default retail run, the subscription
-journey for two years, and a two-job sweep. Every table (CSV and Parquet), `summary.json`,
-`job.json` and the sweep table are hashed (sha256); plots are hashed too and listed apart,
-since matplotlib may change a PNG's bytes across its own versions. With --against, prints
+journey for two years, and a two-job sweep. Every table (CSV and Parquet), `summary.json`
+and the sweep table are hashed (sha256); plots are hashed too and listed apart, since
+matplotlib may change a PNG's bytes across its own versions. A sweep job's `job.json` is
+left out: it is the stamp of the code itself (version and source digest), made to differ. With --against, prints
 each file that differs and exits 1 if any does.
 """
 
@@ -36,7 +37,7 @@ def digests(cxsim: str, folder: Path) -> dict[str, str]:
         subprocess.run([cxsim, *args, f"{key}={where}"], check=True, capture_output=True,
                        env={**os.environ, "MPLBACKEND": "Agg"}, cwd=folder)
         for path in sorted(where.rglob("*")):
-            if path.suffix in HASHED and ".hydra" not in path.parts:
+            if path.suffix in HASHED and ".hydra" not in path.parts and path.name != "job.json":
                 out[f"{name}/{path.relative_to(where)}"] = hashlib.sha256(
                     path.read_bytes()).hexdigest()
     return out
@@ -54,7 +55,8 @@ def main() -> int:
     print(f"{len(now)} files hashed into {args.output}")
     if args.against is None:
         return 0
-    before = json.loads(args.against.read_text())
+    before = {k: v for k, v in json.loads(args.against.read_text()).items()
+              if not k.endswith("job.json")}  # digests written before job.json was left out
     differ = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
     for k in differ:
         print(f"  differs: {k}" + ("  (plot)" if k.endswith(".png") else ""))

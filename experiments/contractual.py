@@ -7,7 +7,7 @@ how many are still customers at the start of years 1-7. The numbers are printed 
 paper; they are reproduced here as published.
 
 For each curve the subscription journey (monthly renewals; its cohort as the day-0
-customers, no prospects, no win-back, tenure 0) is calibrated with sim.calibrate (Optuna
+customers, no prospects, no win-back, tenure 0) is calibrated with sim.studies.calibrate (Optuna
 TPE) over its churn constants and the heterogeneity of its customers (PARAMETERS), to the
 survival at years 1-7; the shifted-beta-geometric model (sBG, the paper's
 model) is fitted to the same years by maximum likelihood. Both fits are reported (RMSE in
@@ -64,7 +64,7 @@ def sbg_fit(survivors: np.ndarray) -> tuple[float, float, np.ndarray]:
 
 def cxsim_fit(survival: np.ndarray, customers: int, trials: int, replications: int, jobs: int,
               folder: Path, frailty: bool = True) -> tuple[np.ndarray, dict, float]:
-    from sim.calibrate import calibrate
+    from sim.studies.calibrate import calibrate
 
     base = ["journey=subscription", f"population.customers={customers}",
             "population.prospects=0", "churn.winback_rate_per_day=0",

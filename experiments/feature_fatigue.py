@@ -19,11 +19,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from sim.compare import mean_interval
+from sim.analysis.kpis import run_kpis
+from sim.analysis.plots import save_figure
 from sim.config import load_config
-from sim.kpis import run_kpis
-from sim.plots import save_figure
 from sim.simulation import Simulation
+from sim.studies.compare import mean_interval
 
 FIGURES = {"new_customers": "new customers", "clv": "CLV per customer", "profit": "profit"}
 

@@ -50,7 +50,7 @@ from joblib import Parallel, delayed
 
 from sim.config import load_config
 from sim.errors import ConfigError
-from sim.scenarios import check_config
+from sim.studies.scenarios import check_config
 
 KEEP_STEP = 0.1  # log-odds of daily churn removed by the retention nudge (~10% less churn)
 WIN_STEP = 0.2  # relative rise in the advertising rate of the acquisition nudge

@@ -26,7 +26,7 @@ STREAMS = (
     "word_of_mouth",  # whom a customer tells
     "reviews",  # who posts a public review
     "service",  # support callers: arrival time, service time, patience, resolution
-    "heterogeneity",  # persistent differences: churn frailty, episode rate (sim.population)
+    "heterogeneity",  # persistent differences: churn frailty, episode rate (sim.engine.state)
 )
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)

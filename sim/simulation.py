@@ -6,10 +6,10 @@ from typing import Any
 from omegaconf import DictConfig
 from tqdm import tqdm
 
+from sim.analysis.results import Result
 from sim.config import load_config, to_plain
+from sim.engine.model import CXModel
 from sim.errors import RunError
-from sim.model import CXModel
-from sim.results import Result
 
 
 class Simulation:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.params import PILLARS
+from sim.config.schema import PILLARS
 
 
 def run_command(name: str, *args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:

@@ -1,4 +1,7 @@
-"""The package's layers: no import cycles, and the core never imports the dashboard.
+"""The package's layers, read from the package itself: `sim.LAYERS` orders the subpackages
+(config, mechanisms, engine, analysis, studies, app), and a module may import the base modules
+at the top of `sim/` (errors, rng, files), its own subpackage and those before it, never one
+after it. `sim/simulation.py`, the short way in, sits above analysis and below studies.
 
 Every import counts, those inside functions too (a lazy import is still a dependency);
 imports under `if TYPE_CHECKING:` are for type checkers only and do not.
@@ -9,14 +12,14 @@ from pathlib import Path
 
 import networkx as nx
 
-SIM = Path(__file__).resolve().parent.parent / "sim"
-LAYERS = {  # a module may import its own layer and those below it
-    "commands": {"cli", "compare", "dashboard"},
-    "reports": {"plots", "compare_report", "sweep"},
-}
+import sim
+
+SIM = Path(sim.__file__).resolve().parent
+SIMULATION_RANK = sim.LAYERS.index("analysis") + 1.5  # above analysis, below studies
 
 
 def _imports(path: Path) -> set[str]:
+    """The sim modules a file imports, as dotted names below `sim` ("engine.model")."""
     tree = ast.parse(path.read_text())
     skip: set[int] = set()
     for node in ast.walk(tree):
@@ -27,40 +30,61 @@ def _imports(path: Path) -> set[str]:
         if id(node) in skip:
             continue
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sim."):
-            found.add(node.module.split(".")[1])
+            found.add(node.module.removeprefix("sim."))
+            found.update(f"{node.module.removeprefix('sim.')}.{a.name}" for a in node.names
+                         if (SIM / node.module.removeprefix("sim.") / f"{a.name}.py").exists())
+        elif isinstance(node, ast.ImportFrom) and node.module == "sim":
+            found.update(a.name for a in node.names)
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("sim."))
-    return found - {path.stem}
+            found.update(a.name.removeprefix("sim.") for a in node.names
+                         if a.name.startswith("sim."))
+    return found
+
+
+def _name(path: Path) -> str:
+    rel = path.relative_to(SIM).with_suffix("")
+    return ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+
+
+def _rank(module: str) -> float:
+    top = module.split(".")[0]
+    if top in sim.LAYERS:
+        return 1 + sim.LAYERS.index(top)
+    return SIMULATION_RANK if top == "simulation" else 0  # errors, rng, files: the base
 
 
 def _graph() -> nx.DiGraph:
     g = nx.DiGraph()
-    for path in SIM.glob("*.py"):
-        g.add_node(path.stem)
-        g.add_edges_from((path.stem, other) for other in _imports(path))
+    for path in SIM.rglob("*.py"):
+        name = _name(path)
+        if name:  # sim/__init__.py is the public face: it may import from every layer
+            g.add_node(name)
+            g.add_edges_from((name, other) for other in _imports(path) if other != name)
     return g
 
 
+def test_every_module_lives_in_a_layer_or_is_a_base_module():
+    top_level = {p.stem for p in SIM.glob("*.py")} - {"__init__"}
+    assert top_level == {"errors", "rng", "files", "simulation"}
+    packages = {p.name for p in SIM.iterdir() if (p / "__init__.py").exists()}
+    assert packages == set(sim.LAYERS)
+
+
+def test_no_module_imports_a_later_layer():
+    g = _graph()
+    wrong = [(a, b) for a, b in g.edges if _rank(b) > _rank(a)]
+    assert wrong == []
+
+
 def test_no_import_cycles():
-    assert list(nx.simple_cycles(_graph())) == []
-
-
-def test_the_core_never_imports_the_commands_or_the_dashboard():
     g = _graph()
-    top = LAYERS["commands"]
-    for module in g.nodes - top:
-        reached = nx.descendants(g, module) & top
-        assert not reached, f"{module} imports {reached}"
+    modules = g.subgraph(n for n in g if "." in n or _rank(n) in (0, SIMULATION_RANK))
+    assert list(nx.simple_cycles(modules)) == []
 
 
-def test_results_are_below_reports():
-    """Results, their tables, KPIs and intervals import no report and no command.
-
-    One convenience reaches up: `Result.plot()` imports sim.plots when called (as Covasim's
-    `sim.plot()`), and sim.plots names Result for type checkers only, so it is no cycle.
-    """
+def test_plots_never_import_results():
+    """`Result.plot()` imports sim.analysis.plots when called (as Covasim's `sim.plot()`);
+    plots name Result for type checkers only, so the two make no cycle."""
     g = _graph()
-    for module in ("results", "kpis", "intervals", "provenance", "io"):
-        reached = nx.descendants(g, module) & (LAYERS["reports"] | LAYERS["commands"])
-        assert reached <= {"plots"}, (module, reached)
-    assert "results" not in nx.descendants(g, "plots")
+    assert "analysis.plots" in nx.descendants(g, "analysis.results")
+    assert "analysis.results" not in nx.descendants(g, "analysis.plots")

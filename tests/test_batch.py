@@ -9,11 +9,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sim.batch import Batch, declared_bounds
+from sim.analysis.kpis import KPIS, run_kpis
+from sim.analysis.provenance import code_digest
 from sim.errors import ConfigError, RunError
-from sim.kpis import KPIS, run_kpis
-from sim.provenance import code_digest
 from sim.simulation import Simulation
+from sim.studies.batch import Batch, declared_bounds
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from sim.batch import Batch
-from sim.calibrate import _DAILY_COLUMNS, Observed, calibrate, check_data
 from sim.errors import ConfigError
 from sim.simulation import Simulation
+from sim.studies.batch import Batch
+from sim.studies.calibrate import _DAILY_COLUMNS, Observed, calibrate, check_data
 from tests.builders import run_command
 
 BASE = ["population.customers=3000", "population.prospects=0", "days=150"]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.memory import remember_episode
-from sim.model import CXModel
+from sim.engine.model import CXModel
+from sim.mechanisms.memory import remember_episode
 from sim.simulation import Simulation
 from tests.builders import one_touchpoint_journey, single_segment
 

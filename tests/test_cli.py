@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.results import __doc__ as DAILY_DOC
+from sim.analysis.results import __doc__ as DAILY_DOC
 from tests.builders import run_command
 
 SMALL = ["population.customers=500", "population.prospects=500", "days=40"]
@@ -116,7 +116,7 @@ def test_result_files_are_readable_by_colleagues(tmp_path):
     import os
     import stat
 
-    from sim.io import write_atomic, write_json
+    from sim.files import write_atomic, write_json
 
     old = os.umask(0o022)
     try:

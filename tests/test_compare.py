@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 import yaml
 
-import sim.compare
-from sim.compare import Comparison, compare, mean_interval, welch_interval
+import sim.studies.compare
+from sim.analysis.kpis import KPIS
 from sim.config import load_config
 from sim.errors import ConfigError
-from sim.kpis import KPIS
-from sim.scenarios import SCENARIO_DIR, Scenario, available_scenarios, check_config
 from sim.simulation import Simulation
+from sim.studies.compare import Comparison, compare, mean_interval, welch_interval
+from sim.studies.scenarios import SCENARIO_DIR, Scenario, available_scenarios, check_config
 from tests.builders import run_command
 
 SMALL = ["population.customers=2000", "population.prospects=1000", "days=120"]
@@ -166,7 +166,7 @@ def no_runs(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a run started before the input was checked")
 
-    monkeypatch.setattr(sim.compare, "_run_all", refuse)
+    monkeypatch.setattr(sim.studies.compare, "_run_all", refuse)
 
 
 @pytest.mark.usefixtures("no_runs")
@@ -226,7 +226,7 @@ def test_cxsim_compare_writes_tables_plots_and_a_summary(tmp_path):
     assert set(runs.scenario) == {"baseline", "loyalty_programme", "fix_journey_end"}
     differences = pd.read_csv(out / "differences.csv")
     assert set(differences.kpi) == {*KPIS, "roi"}
-    assert set(pd.read_parquet(out / "over_time.parquet").series) == set(sim.compare.SERIES)
+    assert set(pd.read_parquet(out / "over_time.parquet").series) == set(sim.studies.compare.SERIES)
     for name in ("comparison", "comparison_over_time"):
         assert (out / "plots" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -4,9 +4,9 @@ and what is allowed."""
 import pytest
 
 from sim.config import check_override_keys, load_config
+from sim.config.schema import validate
+from sim.engine.model import CXModel
 from sim.errors import ConfigError
-from sim.model import CXModel
-from sim.params import validate
 
 
 def test_the_shipped_default_config_is_valid(default_cfg):
@@ -150,12 +150,12 @@ def test_an_empty_market_is_rejected(cfg):
 
 def test_the_model_validates_before_building_anything(cfg, monkeypatch):
     """A bad value raises before the population is drawn (no simulation work)."""
-    import sim.model
+    import sim.engine.model
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the population was built before validation")
 
-    monkeypatch.setattr(sim.model, "initial_state", must_not_run)
+    monkeypatch.setattr(sim.engine.model, "initial_state", must_not_run)
     cfg["days"] = -5
     with pytest.raises(ConfigError, match="days must be"):
         CXModel(cfg)

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.results import customer_retention_rate, monthly_churn_rate, new_customer_retention
 from sim.config import load_config
-from sim.experience import disconfirmation_value, felt_value, prospect_value
-from sim.model import CXModel
-from sim.results import customer_retention_rate, monthly_churn_rate, new_customer_retention
+from sim.engine.model import CXModel
+from sim.mechanisms.experience import disconfirmation_value, felt_value, prospect_value
 from sim.simulation import Simulation
 from tests.builders import single_segment
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.app.dashboard import Session, Settings, scenarios_for, settings_overrides
 from sim.config import load_config
-from sim.dashboard import Session, Settings, scenarios_for, settings_overrides
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

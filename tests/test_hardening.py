@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sim.cli
+import sim.app.cli
 from sim import Simulation
+from sim.analysis.results import CLV_NOTE, projected_clv
+from sim.config.footprint import BYTES_PER_PERSON, estimate_bytes
+from sim.config.schema import SCHEMA, SEGMENT, Num
 from sim.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USER, ConfigError, RunError
-from sim.footprint import BYTES_PER_PERSON, estimate_bytes
-from sim.io import LOCK, write_json
-from sim.params import SCHEMA, SEGMENT, Num
-from sim.results import CLV_NOTE, projected_clv
-from sim.service_centre import validate_service_centre
-from sim.support_calls import AUTO_STAFFING_MAX_AGENTS, auto_staffing
+from sim.files import LOCK, write_json
+from sim.mechanisms.service_centre import validate_service_centre
+from sim.mechanisms.support_calls import AUTO_STAFFING_MAX_AGENTS, auto_staffing
 from tests.builders import run_command
 
 TINY = ["population.customers=200", "population.prospects=100", "days=5"]
@@ -86,7 +86,7 @@ def _custom_configs(tmp_path: Path) -> Path:
     root = tmp_path / "mine"
     (root / "journey").mkdir(parents=True)
     (root / "scenario").mkdir()
-    retail = (Path(sim.cli.CONFIG_DIR) / "journey" / "retail.yaml").read_text()
+    retail = (Path(sim.app.cli.CONFIG_DIR) / "journey" / "retail.yaml").read_text()
     (root / "journey" / "nanjourney.yaml").write_text(
         retail.replace("episode_interval_days:", "episode_interval_days: .nan #", 1)
     )
@@ -300,7 +300,7 @@ def test_a_rerun_clears_the_previous_outputs_stale_tmp_and_a_dead_lock(tmp_path)
 def _run_main(monkeypatch, *args: str) -> int:
     monkeypatch.setattr(sys, "argv", ["cxsim", *args])
     with pytest.raises(SystemExit) as stop:
-        sim.cli.main()
+        sim.app.cli.main()
     return stop.value.code
 
 
@@ -315,7 +315,7 @@ def test_a_full_or_read_only_folder_is_one_line_and_nothing_half_written(
     tmp_path, monkeypatch, capsys, err, words
 ):
     out = tmp_path / "run"
-    real = sim.results.write_atomic
+    real = sim.analysis.results.write_atomic
     calls = []
 
     def failing(path, write):
@@ -324,7 +324,7 @@ def test_a_full_or_read_only_folder_is_one_line_and_nothing_half_written(
             raise OSError(err, os.strerror(err), str(path))
         return real(path, write)
 
-    monkeypatch.setattr(sim.results, "write_atomic", failing)
+    monkeypatch.setattr(sim.analysis.results, "write_atomic", failing)
     code = _run_main(monkeypatch, *TINY, "output.plots=false", f"hydra.run.dir={out}")
     line = capsys.readouterr().err.strip()
     assert code == EXIT_RUNTIME

@@ -6,12 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from sim.app.help import WIDTH, declared_keys, entries
 from sim.config import CONFIG_DIR, load_config
+from sim.config.schema import DOCS, GROUP_DOCS, PILLARS, SECTIONS, Choice, Num
 from sim.errors import ConfigError
-from sim.help import WIDTH, declared_keys, entries
-from sim.journey import JOURNEY_KEYS, JOURNEY_OPTIONAL, TOUCHPOINT_OPTIONAL, TOUCHPOINT_REQUIRED
-from sim.params import DOCS, GROUP_DOCS, PILLARS, SECTIONS, Choice, Num
-from sim.service_centre import (
+from sim.mechanisms.journey import (
+    JOURNEY_KEYS,
+    JOURNEY_OPTIONAL,
+    TOUCHPOINT_OPTIONAL,
+    TOUCHPOINT_REQUIRED,
+)
+from sim.mechanisms.service_centre import (
     PATIENCE_DISTRIBUTIONS,
     SERVICE_TIME_DISTRIBUTIONS,
     validate_service_centre,
@@ -22,11 +27,11 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_every_declared_key_has_a_unit_a_meaning_and_allowed_values():
-    """A key added to sim.params (or to the journey or service-centre declarations) without
-    a Doc in sim.params.DOCS fails here, naming the key."""
+    """A key added to sim.config.schema (or to the journey or service-centre declarations) without
+    a Doc in sim.config.schema.DOCS fails here, naming the key."""
     keys = [key for key, _ in declared_keys()]
     undocumented = [k for k in keys if k not in DOCS]
-    assert not undocumented, f"add a Doc(unit, meaning) to sim.params.DOCS for: {undocumented}"
+    assert not undocumented, f"add a Doc(unit, meaning) to sim.config.schema.DOCS: {undocumented}"
     for entry in entries():
         assert entry.doc.unit.strip(), f"{entry.key}: no unit"
         assert entry.doc.text.strip(), f"{entry.key}: no meaning"
@@ -37,7 +42,7 @@ def test_every_declared_key_has_a_unit_a_meaning_and_allowed_values():
 
 def test_no_doc_for_a_key_that_is_not_declared():
     stale = sorted(set(DOCS) - {key for key, _ in declared_keys()})
-    assert not stale, f"sim.params.DOCS documents keys no config may have: {stale}"
+    assert not stale, f"sim.config.schema.DOCS documents keys no config may have: {stale}"
 
 
 def test_declared_keys_reach_inside_segments_journeys_and_the_service_centre():
@@ -81,8 +86,8 @@ SC_RULES = [
 
 @pytest.mark.parametrize(("key", "rule"), SC_RULES, ids=[k for k, _ in SC_RULES])
 def test_stated_service_centre_ranges_are_what_the_centre_accepts(key, rule):
-    """sim.service_centre checks its keys in code; the ranges --help states for them must be
-    the ones it enforces (bounds accepted, just outside rejected)."""
+    """sim.mechanisms.service_centre checks its keys in code; the ranges --help states for them
+    must be the ones it enforces (bounds accepted, just outside rejected)."""
     if isinstance(rule, Choice):
         for option in rule.options:
             validate_service_centre(_probe(key, option))

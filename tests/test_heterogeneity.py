@@ -1,4 +1,4 @@
-"""Persistent differences between people: churn frailty and episode rate (sim.population).
+"""Persistent differences between people: churn frailty and episode rate (sim.engine.state).
 
 Frailty reduces to a classical mixture: with a constant baseline hazard, a cohort's survival
 is the lognormal mixture of geometric survivals, and its hazard falls with time although
@@ -10,8 +10,8 @@ import copy
 import numpy as np
 import pytest
 
-from sim.churn import logit
-from sim.model import CXModel
+from sim.engine.model import CXModel
+from sim.mechanisms.churn import logit
 from sim.simulation import Simulation
 from tests.builders import one_touchpoint_journey, single_segment
 
@@ -20,7 +20,7 @@ WEIGHTS = WEIGHTS / WEIGHTS.sum()
 
 
 def mixture(f, sd: float) -> float:
-    """E[f(log m)] for log m ~ N(-sd^2/2, sd^2), the frailty of sim.population.heterogeneity."""
+    """E[f(log m)] for log m ~ N(-sd^2/2, sd^2), the frailty of sim.engine.state.heterogeneity."""
     return float(np.sum(WEIGHTS * f(sd * NODES - 0.5 * sd * sd)))
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from sim.config import CONFIG_DIR
 from sim.errors import ConfigError
-from sim.journey import Journey
+from sim.mechanisms.journey import Journey
 
 JOURNEYS = sorted((CONFIG_DIR / "journey").glob("*.yaml"))
 

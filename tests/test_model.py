@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.agents import Customer
 from sim.config import load_config
-from sim.model import CXModel
+from sim.engine.agents import Customer
+from sim.engine.model import CXModel
 from sim.simulation import Simulation
 from tests.builders import one_touchpoint_journey, single_segment
 

@@ -1,4 +1,5 @@
-"""Tests for sim.network: graph generators, CSR storage, edge-list I/O and the cascade helper."""
+"""Tests for sim.mechanisms.network: graph generators, CSR storage, edge-list I/O and the
+cascade helper."""
 
 import math
 
@@ -8,7 +9,7 @@ import pytest
 from scipy.optimize import brentq
 
 from sim.errors import ConfigError
-from sim.network import (
+from sim.mechanisms.network import (
     Network,
     _from_edges,
     _small_world_edges,
@@ -397,7 +398,7 @@ def test_homophily_is_checked():
 
 def test_homophily_in_the_model_clusters_customers(cfg):
     """The model's network.homophily clusters the day-0 customers (ids 0..C-1)."""
-    from sim.model import CXModel
+    from sim.engine.model import CXModel
 
     cfg["network"]["homophily"] = 0.5
     model = CXModel(cfg)

@@ -41,5 +41,5 @@ def test_the_five_topics_each_have_a_notebook():
                   "staffing"):
         assert any(topic in n for n in names), topic
     sources = "".join(c.source for p in NOTEBOOKS for c in nbformat.read(p, as_version=4).cells)
-    assert "from sim.dashboard import Page" in sources
+    assert "from sim.app.dashboard import Page" in sources
     assert "mesa.DataCollector" in sources

@@ -3,8 +3,8 @@
 import numpy as np
 
 from sim import Simulation
-from sim.journey import Journey
-from sim.plots import journey_graph
+from sim.analysis.plots import journey_graph
+from sim.mechanisms.journey import Journey
 
 
 def test_journey_graph_draws_end_and_the_loop_of_repeat_episodes(default_cfg):

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 
 from sim import Simulation
 from sim.config import load_config
+from sim.config.schema import SCHEMA, Num, validate
 from sim.errors import ConfigError
-from sim.io import finite
-from sim.params import SCHEMA, Num, validate
-from sim.scenarios import available_scenarios
+from sim.files import finite
+from sim.studies.scenarios import available_scenarios
 
 SETTINGS = settings(
     deadline=None,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from sim.model import CXModel
+from sim.engine.model import CXModel
 from sim.simulation import Simulation
 from tests.builders import one_touchpoint_journey, single_segment
 

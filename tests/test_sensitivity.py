@@ -7,7 +7,7 @@ import pytest
 from SALib.test_functions import Ishigami
 
 from sim.errors import ConfigError
-from sim.sensitivity import Problem, analyse, main, sensitivity
+from sim.studies.sensitivity import Problem, analyse, main, sensitivity
 from tests.builders import run_command
 
 ISHIGAMI = Problem(("x1", "x2", "x3"), ((-np.pi, np.pi),) * 3)

@@ -1,4 +1,4 @@
-"""Tests of sim.service_centre: queueing behaviour, monitors, config validation."""
+"""Tests of sim.mechanisms.service_centre: queueing behaviour, monitors, config validation."""
 
 import math
 from dataclasses import asdict
@@ -8,7 +8,7 @@ import pytest
 import simpy
 
 from sim.errors import ConfigError
-from sim.service_centre import (
+from sim.mechanisms.service_centre import (
     DEFAULT_SERVICE_CENTRE,
     HOUR,
     arrival_times,

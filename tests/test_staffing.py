@@ -7,11 +7,11 @@ import itertools
 import numpy as np
 import pytest
 
-from sim.compare import compare
+from sim.engine.model import CXModel
 from sim.errors import ConfigError
-from sim.model import CXModel
-from sim.service_centre import capacity_schedule, simulate_day, validate_service_centre
+from sim.mechanisms.service_centre import capacity_schedule, simulate_day, validate_service_centre
 from sim.simulation import Simulation
+from sim.studies.compare import compare
 
 
 def test_a_fraction_of_an_agent_is_a_part_time_shift():

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from sim.config import load_config
+from sim.engine.model import CXModel
 from sim.errors import ConfigError
-from sim.model import CXModel
-from sim.service_centre import erlang_c, validate_service_centre
+from sim.mechanisms.service_centre import erlang_c, validate_service_centre
+from sim.mechanisms.support_calls import auto_staffing, expected_calls_per_day, scale_staffing
 from sim.simulation import Simulation
-from sim.support_calls import auto_staffing, expected_calls_per_day, scale_staffing
 
 
 @pytest.fixture

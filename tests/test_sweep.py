@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.cli
-import sim.sweep
-from sim.compare import compare, compare_sweep
-from sim.kpis import KPIS
+import sim.app.cli
+import sim.studies.sweep
+from sim.analysis.kpis import KPIS
 from sim.simulation import Simulation
-from sim.sweep import gather
+from sim.studies.compare import compare, compare_sweep
+from sim.studies.sweep import gather
 from tests.builders import run_command
 
 SMALL = ["population.customers=500", "population.prospects=500", "days=40", "output.plots=false"]
@@ -140,7 +140,7 @@ def run_main(monkeypatch, *args: str) -> int:
     """`cxsim ARGS` in this process (Hydra's basic launcher runs the jobs here too)."""
     monkeypatch.setattr(sys, "argv", ["cxsim", *args])
     try:
-        sim.cli.main()
+        sim.app.cli.main()
     except SystemExit as stop:
         return int(stop.code or 0)
     return 0
@@ -195,7 +195,7 @@ def test_a_finished_job_is_run_again_when_the_code_changed(tmp_path, monkeypatch
     )
     assert run_main(monkeypatch, *args) == 0
     assert simulated == []
-    monkeypatch.setattr(sim.sweep, "code_digest", lambda: "another version of the code")
+    monkeypatch.setattr(sim.studies.sweep, "code_digest", lambda: "another version of the code")
     assert run_main(monkeypatch, *args) == 0
     assert simulated == [1, 1]
 

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.churn import ONBOARDING_NEGLIGIBLE, logit, onboarding_log_odds
+from sim.engine.model import CXModel
 from sim.errors import ConfigError
-from sim.model import CXModel
+from sim.mechanisms.churn import ONBOARDING_NEGLIGIBLE, logit, onboarding_log_odds
 from sim.simulation import Simulation
 from tests.builders import one_touchpoint_journey, single_segment
 

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.compare import compare
 from sim.config import load_config
 from sim.errors import ConfigError
-from sim.uncertainty import PRIORS, Prior, parse_priors
+from sim.studies.compare import compare
+from sim.studies.uncertainty import PRIORS, Prior, parse_priors
 from tests.builders import run_command
 
 SMALL = ["population.customers=1000", "population.prospects=500", "days=60"]

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from sim.config import load_config
+from sim.engine.model import CXModel
 from sim.errors import ConfigError
-from sim.model import CXModel
+from sim.mechanisms.word_of_mouth import contacts, stars
 from sim.rng import day_key, stream_key
 from sim.simulation import Simulation
-from sim.word_of_mouth import contacts, stars
 from tests.builders import one_touchpoint_journey, single_segment
 
 
@@ -219,7 +219,7 @@ def test_recorded_messages_are_the_days_word_of_mouth(cfg, tmp_path):
     """output.record_messages keeps each message (day, sender, receiver, sign): per day and
     sign they add up to the daily table's counts, they are saved as a table, and
     the network plot draws one day's messages; without a record it draws none."""
-    from sim.plots import network_figure
+    from sim.analysis.plots import network_figure
     from sim.simulation import Simulation
 
     cfg["days"] = 40
