@@ -1,4 +1,4 @@
-"""Comparisons under parameter uncertainty (sim/uncertainty.py, cxsim-compare --uncertain)."""
+"""Comparisons under parameter uncertainty (sim/studies/uncertainty.py, cxsim-compare --uncertain)."""
 
 import numpy as np
 import pandas as pd

@@ -38,6 +38,7 @@ from sim.mechanisms.survey import (
     nps_propensity,
     response_probability,
 )
+from sim.mechanisms.visit import visit
 from sim.mechanisms.word_of_mouth import contacts, stars
 from sim.rng import normal, pick, uniform
 
@@ -166,18 +167,6 @@ def _resolved(s, i, tp, day, p, k):
     if tp == p.callback_touchpoint:
         return s.callback_day[i] <= day
     return uniform(k.experience, i, E_RESOLVED) < p.resolution_rate
-
-
-@njit(cache=True, inline="always")
-def _repair(s, i, share):
-    """Service recovery: take back `share` of the episode's worst moment (the failure)."""
-    worst = s.episode_worst[i]
-    if worst < 0.0:
-        fix = -worst * share
-        s.episode_sum[i] += fix
-        if s.episode_peak[i] == worst:
-            s.episode_peak[i] = worst + fix
-        s.episode_worst[i] = worst + fix
 
 
 @njit(cache=True, inline="always")
@@ -462,31 +451,22 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
             e = s.tp_expectation[i, tp]
             v = felt_value(q, e, p.performance_reference, p.performance_weight, p.tolerance_zone,
                            p.tolerance_slope, p.alpha, p.loss_aversion)
-            m = j.weight[tp] * v
-            # Problems: a visit perceived below failure_quality went wrong; at support, a
-            # problem resolved repairs part of the failure's pain in the episode's memory.
-            contact = False
-            if tp == p.support_touchpoint:
-                if s.problem[i] and _resolved(s, i, tp, day, p, k):
-                    _repair(s, i, p.recovery_repair)
-                    m += j.weight[tp] * p.recovery_bonus
-                    s.problem[i] = 0
-            elif q < p.failure_quality:
-                s.problem[i] = 1
-                contact = p.support_touchpoint >= 0 and uniform(
-                    k.journey, i, J_CONTACT) < p.contact_share
+            # Problems, the contact with support and service recovery, into the episode's
+            # memory (running peak, end, sum and worst moment): sim.mechanisms.visit.
+            at_support = tp == p.support_touchpoint
+            resolves = at_support and s.problem[i] != 0 and _resolved(s, i, tp, day, p, k)
+            (_, problem, contact, worse, s.episode_peak[i], s.episode_last[i],
+             s.episode_sum[i], s.episode_count[i], s.episode_worst[i]) = visit(
+                q, j.weight[tp] * v, j.weight[tp], at_support, s.problem[i] != 0, resolves,
+                p.support_touchpoint, p.failure_quality, p.contact_share, p.recovery_repair,
+                p.recovery_bonus, k.journey, i, J_CONTACT, s.episode_peak[i], s.episode_last[i],
+                s.episode_sum[i], s.episode_count[i], s.episode_worst[i])
+            s.problem[i] = problem
+            if worse:
+                s.episode_worst_tp[i] = tp
             s.tp_expectation[i, tp] = adapted_expectation(
                 e, q, s.expectation[i] + j.norm_offset[tp], p.adaptation, p.anchoring)
             tally[L_EXPECTATION] += e
-            # Memory within the episode: running peak, end, sum and worst moment.
-            if abs(m) > abs(s.episode_peak[i]):
-                s.episode_peak[i] = m
-            s.episode_last[i] = m
-            s.episode_sum[i] += m
-            s.episode_count[i] += 1
-            if m < s.episode_worst[i]:
-                s.episode_worst[i] = m
-                s.episode_worst_tp[i] = tp
             tp_tally[TP_VISITS, tp] += 1
             tp_tally[TP_FELT, tp] += v
             if v > p.delight_threshold:

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from sim.mechanisms.experience import felt_value
+from sim.mechanisms.visit import visit
 from sim.rng import normal, pick, uniform
 
 RULES = ("peak_end", "mean", "sum")
@@ -57,8 +58,9 @@ MAX_EPISODE_VISITS = 800  # 5 draws a visit within the counter stream's 4096
 def _mean_remembered(mean, sd, expected, weight, transition_cum, repeat_start_cum, rule,
                      reference, performance_weight, zone, zone_slope, alpha, loss_aversion,
                      support, failure_quality, contact_share, resolution, repair, bonus):
-    """Mean remembered value of simulated repeat episodes, walked as the day loop walks them
-    (sim.engine.kernels: problems, detours to support, service recovery)."""
+    """Mean remembered value of simulated repeat episodes, walked as the day loop walks them:
+    the same visit rule (sim.mechanisms.visit: problems, detours to support, service
+    recovery), with draws of a fixed stream of its own."""
     n_tp = weight.shape[0]
     total = 0.0
     for n in range(BASELINE_EPISODES):
@@ -70,25 +72,13 @@ def _mean_remembered(mean, sd, expected, weight, transition_cum, repeat_start_cu
             q = mean[tp] + sd[tp] * normal(_BASELINE_KEY, n, 5 * count + 1)
             m = weight[tp] * felt_value(q, expected[tp], reference, performance_weight, zone,
                                         zone_slope, alpha, loss_aversion)
-            contact = False
-            if tp == support:
-                if problem and uniform(_BASELINE_KEY, n, 5 * count + 4) < resolution:
-                    if worst < 0.0:  # service recovery, as sim.engine.kernels._repair
-                        acc -= worst * repair
-                        if peak == worst:
-                            peak = worst * (1.0 - repair)
-                        worst *= 1.0 - repair
-                    m += weight[tp] * bonus
-                    problem = False
-            elif q < failure_quality:
-                problem = True
-                contact = support >= 0 and uniform(_BASELINE_KEY, n, 5 * count + 3) < contact_share
-            if abs(m) > abs(peak):
-                peak = m
-            worst = min(worst, m)
-            last = m
-            acc += m
-            count += 1
+            at_support = tp == support
+            resolves = (at_support and problem
+                        and uniform(_BASELINE_KEY, n, 5 * count + 4) < resolution)
+            m, problem, contact, _, peak, last, acc, count, worst = visit(
+                q, m, weight[tp], at_support, problem, resolves, support, failure_quality,
+                contact_share, repair, bonus, _BASELINE_KEY, n, 5 * count + 3, peak, last, acc,
+                count, worst)
             if contact:
                 tp = support
             else:

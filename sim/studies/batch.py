@@ -20,8 +20,8 @@ one numba thread, and hand each worker runs in chunks.
 On a Hydra launcher (`batch.run(points, launcher="joblib", folder="runs/b")`, or "basic",
 "ray", "submitit_local", "submitit_slurm", with `launcher_overrides` such as
 `["hydra.launcher.partition=short"]`), the same chunks become the jobs of one Hydra
-multirun of sim/batch_job.py, so they run wherever Hydra's launchers run them (local
-processes, a Ray cluster, Slurm). The conventions are the sweeps' (sim/sweep.py): each
+multirun of sim/studies/batch_job.py, so they run wherever Hydra's launchers run them (local
+processes, a Ray cluster, Slurm). The conventions are the sweeps' (sim/studies/sweep.py): each
 chunk's result is written atomically (done/chunk-K.parquet) and stamped with the package
 version, a digest of the source and a digest of its task, a chunk that raises records its
 error (errors/chunk-K.json) and the others go on, and running the same batch again with
@@ -66,7 +66,7 @@ def declared_rule(key: str) -> Any:
     """
     from sim.mechanisms.journey import JOURNEY_KEYS, TOUCHPOINT_REQUIRED
 
-    def journey_keys(path: list[str], rule: Any) -> Any:  # declared in sim/journey.py
+    def journey_keys(path: list[str], rule: Any) -> Any:  # declared in sim/mechanisms/journey.py
         if path != ["journey"]:
             return rule
         keys = {k: v if v is not None else Opaque() for k, v in JOURNEY_KEYS.items()}

@@ -1,6 +1,6 @@
 """The Hydra app behind batches on launchers: one job runs one chunk of a batch's runs.
 
-`Batch.run(..., launcher="joblib")` (sim/batch.py) writes the batch's configs as task
+`Batch.run(..., launcher="joblib")` (sim/studies/batch.py) writes the batch's configs as task
 files, then runs this app once as a Hydra multirun over the chunks that are not done:
 
     python -m sim.studies.batch_job --multirun folder=FOLDER chunk=0,1,2 hydra/launcher=joblib \\

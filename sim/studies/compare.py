@@ -80,7 +80,7 @@ def compare(
     composed and checked before the first run.
 
     priors: behavioural constants drawn once per replication and shared by the baseline
-    and every scenario of it (sim/uncertainty.py; `sim.studies.uncertainty.PRIORS` is the
+    and every scenario of it (sim/studies/uncertainty.py; `sim.studies.uncertainty.PRIORS` is the
     documented set); the comparison then also reports the probability that each scenario
     pays and the constants its verdict hinges on (`Comparison.uncertainty`).
     """
@@ -537,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--uncertain",
         action="store_true",
         help="draw behavioural constants from their documented priors, one draw per "
-        "replication shared by baseline and scenarios (sim/uncertainty.py)",
+        "replication shared by baseline and scenarios (sim/studies/uncertainty.py)",
     )
     parser.add_argument(
         "--prior",

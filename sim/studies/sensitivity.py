@@ -7,10 +7,10 @@
 
 `cxsim-sensitivity --method sobol --kpi profit -n 64 -j 2` does the same from the shell.
 
-Parameters are dotted config keys (any number declared in sim/params.py) with ranges;
+Parameters are dotted config keys (any number declared in sim/config/schema.py) with ranges;
 DEFAULT_RANGES is the set analysed when none is named. The sample is drawn once (SALib,
 seeded) and written to the folder with the problem; the model runs it through the batch
-API (sim/batch.py) in chunks, each saved when done, so an interrupted analysis resumes
+API (sim/studies/batch.py) in chunks, each saved when done, so an interrupted analysis resumes
 where it stopped. Every point runs the same replications (common random numbers), so the
 indices measure the parameters and not the noise between runs.
 
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 METHODS = ("morris", "sobol")
 
 # The behavioural and market constants a researcher asks about first, with plausible
-# ranges around the defaults (each within what sim/params.py allows):
+# ranges around the defaults (each within what sim/config/schema.py allows):
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "experience.alpha": (0.6, 1.0),  # curvature 0.88 (Tversky & Kahneman 1992); 0.5-1 later
     "experience.loss_aversion": (1.0, 3.0),  # 2.25 (T&K 1992); meta-analyses ~1.3-2.5
@@ -111,7 +111,7 @@ def parse_parameter(spec: str) -> tuple[str, tuple[float, float] | None]:
 
 
 def check_range(key: str, rng: tuple[float, float] | None) -> tuple[float, float]:
-    """A range for key: the one given or the default, within sim/params.py's declared bounds."""
+    """A range for key: the one given or the default, within sim/config/schema.py's declared bounds."""
     low_ok, high_ok = declared_bounds(key)
     if rng is None:
         if key not in DEFAULT_RANGES:

@@ -18,7 +18,7 @@ makes jobs safe to run anywhere and in any order, and gathers what they wrote:
 - The `SweepTable` callback (configured in configs/config.yaml under hydra.callbacks)
   shows a progress bar while the jobs run and, when the sweep ends (or is interrupted),
   writes `sweep.parquet` and `sweep.csv` in the sweep folder, one row per job: the swept
-  parameters, seed, replication, scenario, status, the KPIs of sim/kpis.py and the error
+  parameters, seed, replication, scenario, status, the KPIs of sim/analysis/kpis.py and the error
   of a failed job; then `plots/` (each KPI against each swept parameter, with 95%
   intervals over the other runs) and a report naming each failed job with its error.
 """

@@ -13,7 +13,7 @@ of the paired profit difference with each drawn constant) and the probability th
 scenario pays (the share of replications whose paired profit difference is positive).
 
 A prior is written `kind:args`: `uniform:low:high`, `triangular:low:mode:high`,
-`normal:mean:sd` (cut to what sim/params.py allows) or `fixed:value` (a single value:
+`normal:mean:sd` (cut to what sim/config/schema.py allows) or `fixed:value` (a single value:
 the comparison is then exactly the paired comparison at that value).
 """
 
@@ -59,7 +59,7 @@ PRIORS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Prior:
-    """A distribution of one constant, cut to the bounds sim/params.py declares for it."""
+    """A distribution of one constant, cut to the bounds sim/config/schema.py declares for it."""
 
     key: str
     kind: str
