@@ -7,7 +7,8 @@ Runs, through the installed `cxsim` command: the default retail run, the subscri
 journey for two years, and a two-job sweep. Every table (CSV and Parquet), `summary.json`
 and the sweep table are hashed (sha256); plots are hashed too and listed apart, since
 matplotlib may change a PNG's bytes across its own versions. A sweep job's `job.json` is
-left out: it is the stamp of the code itself (version and source digest), made to differ. With --against, prints
+left out: it is the stamp of the code itself (version and source digest), made to differ.
+With --against, prints
 each file that differs and exits 1 if any does.
 """
 

@@ -1,4 +1,5 @@
-"""What-if scenarios and paired comparisons (sim/studies/scenarios.py, sim/studies/compare.py, cxsim-compare)."""
+"""What-if scenarios and paired comparisons (sim/studies/scenarios.py, sim/studies/compare.py,
+cxsim-compare)."""
 
 import subprocess
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""Comparisons under parameter uncertainty (sim/studies/uncertainty.py, cxsim-compare --uncertain)."""
+"""Comparisons under parameter uncertainty (sim/studies/uncertainty.py,
+cxsim-compare --uncertain)."""
 
 import numpy as np
 import pandas as pd

@@ -39,21 +39,24 @@ def test_the_contact_is_one_draw_of_the_callers_stream():
 
 def test_a_resolved_problem_repairs_the_worst_moment_and_adds_the_bonus():
     memory = (-2.0, -2.0, -2.0, 1, -2.0)  # one visit so far, the failure (felt -2)
-    m, problem, contact, worse, peak, last, total, count, worst = _visit(
+    m, problem, contact, _, peak, last, total, count, worst = _visit(
         q=7.0, m=0.5, at_support=True, problem=True, resolves=True, memory=memory)
-    assert problem is False and contact is False
+    assert problem is False
+    assert contact is False
     assert m == pytest.approx(0.5 + 0.5)  # the moment plus the recovery bonus
     assert worst == pytest.approx(-0.4)  # 80% of the failure taken back
     assert peak == pytest.approx(1.0)  # the repaired failure (-0.4) is no longer the peak
-    assert total == pytest.approx(-2.0 + 1.6 + 1.0) and count == 2 and last == m
+    assert total == pytest.approx(-2.0 + 1.6 + 1.0)
+    assert (count, last) == (2, m)
     unresolved = _visit(q=7.0, m=0.5, at_support=True, problem=True, memory=memory)
-    assert unresolved[1] is True and unresolved[6] == pytest.approx(-1.5)
+    assert unresolved[1] is True
+    assert unresolved[6] == pytest.approx(-1.5)
 
 
 def test_support_visited_without_a_problem_repairs_nothing():
     memory = (-2.0, -2.0, -2.0, 1, -2.0)
     out = _visit(q=7.0, m=0.5, at_support=True, problem=False, resolves=True, memory=memory)
-    assert out[0] == 0.5 and out[8] == -2.0  # no bonus, the worst moment stays
+    assert (out[0], out[8]) == (0.5, -2.0)  # no bonus, the worst moment stays
 
 
 def _support_journey(spread: float) -> dict:

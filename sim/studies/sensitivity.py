@@ -111,7 +111,8 @@ def parse_parameter(spec: str) -> tuple[str, tuple[float, float] | None]:
 
 
 def check_range(key: str, rng: tuple[float, float] | None) -> tuple[float, float]:
-    """A range for key: the one given or the default, within sim/config/schema.py's declared bounds."""
+    """A range for key: the one given or the default, within the bounds sim/config/schema.py
+    declares."""
     low_ok, high_ok = declared_bounds(key)
     if rng is None:
         if key not in DEFAULT_RANGES:
