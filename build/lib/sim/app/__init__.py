@@ -1,0 +1,1 @@
+"""The commands people use: the `cxsim` CLI, its --help, and the Solara dashboard."""
