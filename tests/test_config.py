@@ -150,12 +150,12 @@ def test_an_empty_market_is_rejected(cfg):
 
 def test_the_model_validates_before_building_anything(cfg, monkeypatch):
     """A bad value raises before the population is drawn (no simulation work)."""
-    import sim.engine.model
+    import sim.engine.setup
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the population was built before validation")
 
-    monkeypatch.setattr(sim.engine.model, "initial_state", must_not_run)
+    monkeypatch.setattr(sim.engine.setup, "initial_state", must_not_run)
     cfg["days"] = -5
     with pytest.raises(ConfigError, match="days must be"):
         CXModel(cfg)

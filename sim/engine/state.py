@@ -5,13 +5,17 @@ the whole run, so an id is always a position; status says who is who. Mesa
 `Customer` agents (sim.engine.agents) are handles onto these arrays.
 """
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numba import njit
 
 from sim.mechanisms.experience import settled_expectation
 from sim.rng import stream_generator
+
+if TYPE_CHECKING:
+    from sim.mechanisms.journey import Journey
 
 PROSPECT, ACTIVE, LAPSED = 0, 1, 2
 STATUS_NAMES = ("prospect", "active", "lapsed")
@@ -57,27 +61,28 @@ class State(NamedTuple):
     last_purchase_day: np.ndarray  # int32: day the latest purchase episode began (NEVER: none)
 
 
-def initial_state(
-    seed: int,
-    replication: int,
-    customers: int,
-    prospects: int,
-    lapsed: int,
-    segments: dict,
-    churn: dict,
-    memory: dict,
-    nps: dict,
-    journey_interval_days: float,
-    fixed_interval: bool,
-    norm_offset: np.ndarray,
-    mean_quality: np.ndarray,
-    adaptation: float,
-    anchoring: float,
-    attitude_baseline: np.ndarray,
-    visits_per_episode: np.ndarray,
-    population: dict | None = None,
-    cumulative_hazard: np.ndarray | None = None,
-) -> State:
+class Sizes(NamedTuple):
+    """How many people of each kind the day-0 market holds (ids in this order)."""
+
+    customers: int
+    prospects: int
+    lapsed: int
+
+
+class Settling(NamedTuple):
+    """Where the model keeps the day-0 base: what it sets expectations and attitudes to."""
+
+    norm_offset: np.ndarray  # (touchpoints,) the touchpoint's norm against market_norm
+    mean_quality: np.ndarray  # (segments, touchpoints) mean perceived quality
+    adaptation: float  # experience.expectation_adaptation
+    anchoring: float  # experience.expectation_anchoring
+    attitude_baseline: np.ndarray  # (segments,) sim.mechanisms.memory.attitude_baseline
+    visits_per_episode: np.ndarray  # (touchpoints,) expected visits of an episode
+    cumulative_hazard: np.ndarray | None  # (segments, tenure days), when frailty sorts
+
+
+def initial_state(cfg: Mapping[str, Any], journey: "Journey", sizes: Sizes,
+                  settling: Settling) -> State:
     """Draw the day-0 market: the customer base, then prospects, then lapsed ex-customers.
 
     The base starts where the model keeps it: each customer's expectation at a touchpoint
@@ -93,6 +98,14 @@ def initial_state(
     Each person's churn frailty and episode rate (sim.engine.state.heterogeneity) come from a
     stream of their own, so that without heterogeneity every other draw is unchanged.
     """
+    seed, replication = cfg["seed"], cfg["replication"]
+    segments, churn, memory, nps = cfg["segments"], cfg["churn"], cfg["memory"], cfg["nps"]
+    population = cfg["population"]
+    customers, prospects, lapsed = sizes
+    journey_interval_days = journey.episode_interval_days
+    fixed_interval = journey.fixed_interval
+    (norm_offset, mean_quality, adaptation, anchoring, attitude_baseline, visits_per_episode,
+     cumulative_hazard) = settling
     rng = stream_generator(seed, "population", replication)
     n = customers + prospects + lapsed
     shares = np.array([s["share"] for s in segments.values()])
@@ -125,7 +138,7 @@ def initial_state(
     het = stream_generator(seed, "heterogeneity", replication)
     frailty, rate = heterogeneity(
         het, n,
-        float(churn.get("frailty_sd", 0.0)), float((population or {}).get("episode_rate_sd", 0.0)),
+        float(churn["frailty_sd"]), float(population["episode_rate_sd"]),
         exposure(cumulative_hazard, seg, np.where(status == ACTIVE, np.ceil(tenure), 0)),
     )
     interval = journey_interval_days if fixed_interval else journey_interval_days / rate
