@@ -9,7 +9,7 @@ import pytest
 from sim import CXModel, Simulation
 from sim.config.schema import PILLARS
 from sim.mechanisms import memory
-from sim.mechanisms.visit import visit
+from sim.mechanisms.visit import Episode, ProblemRule, visit
 from sim.rng import uniform
 from tests.builders import one_touchpoint_journey, single_segment
 
@@ -18,8 +18,11 @@ KEY = np.uint64(12345)
 
 def _visit(q, m=-1.0, at_support=False, problem=False, resolves=False, support=1,
            contact_share=1.0, memory=(0.0, 0.0, 0.0, 0, 0.0)):
-    return visit(q, m, 1.0, at_support, problem, resolves, support, 5.0, contact_share,
-                 0.8, 0.5, KEY, 0, 3, *memory)
+    """visit() with failure below 5, repair 0.8, bonus 0.5; the Episode flattened."""
+    rule = ProblemRule(support, 5.0, contact_share, 0.8, 0.5)
+    m, problem, contact, worse, episode = visit(q, m, 1.0, at_support, problem, resolves, rule,
+                                                KEY, 0, 3, Episode(*memory))
+    return (m, problem, contact, worse, *episode)
 
 
 def test_a_visit_below_the_failure_quality_opens_a_problem_and_may_contact_support():

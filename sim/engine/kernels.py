@@ -38,7 +38,7 @@ from sim.mechanisms.survey import (
     nps_propensity,
     response_probability,
 )
-from sim.mechanisms.visit import visit
+from sim.mechanisms.visit import Episode, ProblemRule, visit
 from sim.mechanisms.word_of_mouth import contacts, stars
 from sim.rng import normal, pick, uniform
 
@@ -455,12 +455,15 @@ def _live_block(lo, hi, day, s, p, j, k, quality_shift, tally, tp_tally, seg_tal
             # memory (running peak, end, sum and worst moment): sim.mechanisms.visit.
             at_support = tp == p.support_touchpoint
             resolves = at_support and s.problem[i] != 0 and _resolved(s, i, tp, day, p, k)
-            (_, problem, contact, worse, s.episode_peak[i], s.episode_last[i],
-             s.episode_sum[i], s.episode_count[i], s.episode_worst[i]) = visit(
+            _, problem, contact, worse, ep = visit(
                 q, j.weight[tp] * v, j.weight[tp], at_support, s.problem[i] != 0, resolves,
-                p.support_touchpoint, p.failure_quality, p.contact_share, p.recovery_repair,
-                p.recovery_bonus, k.journey, i, J_CONTACT, s.episode_peak[i], s.episode_last[i],
-                s.episode_sum[i], s.episode_count[i], s.episode_worst[i])
+                ProblemRule(p.support_touchpoint, p.failure_quality, p.contact_share,
+                            p.recovery_repair, p.recovery_bonus),
+                k.journey, i, J_CONTACT,
+                Episode(s.episode_peak[i], s.episode_last[i], s.episode_sum[i],
+                        s.episode_count[i], s.episode_worst[i]))
+            s.episode_peak[i], s.episode_last[i], s.episode_sum[i] = ep.peak, ep.last, ep.total
+            s.episode_count[i], s.episode_worst[i] = ep.count, ep.worst
             s.problem[i] = problem
             if worse:
                 s.episode_worst_tp[i] = tp

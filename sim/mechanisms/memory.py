@@ -9,12 +9,13 @@ business's typical performance would leave (attitude_baseline), not toward a fix
 """
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from sim.mechanisms.experience import felt_value
-from sim.mechanisms.visit import visit
+from sim.mechanisms.visit import Episode, ProblemRule, visit
 from sim.rng import normal, pick, uniform
 
 RULES = ("peak_end", "mean", "sum")
@@ -54,38 +55,49 @@ _BASELINE_KEY = np.uint64(0x6A09E667F3BCC908)  # a fixed stream: the baseline is
 MAX_EPISODE_VISITS = 800  # 5 draws a visit within the counter stream's 4096
 
 
+class Felt(NamedTuple):
+    """The constants of how a visit is felt (sim.mechanisms.experience.felt_value)."""
+
+    reference: float
+    performance_weight: float
+    zone: float
+    zone_slope: float
+    alpha: float
+    loss_aversion: float
+
+
 @njit(cache=True)
 def _mean_remembered(mean, sd, expected, weight, transition_cum, repeat_start_cum, rule,
-                     reference, performance_weight, zone, zone_slope, alpha, loss_aversion,
-                     support, failure_quality, contact_share, resolution, repair, bonus):
+                     felt, problems, resolution):
     """Mean remembered value of simulated repeat episodes, walked as the day loop walks them:
     the same visit rule (sim.mechanisms.visit: problems, detours to support, service
-    recovery), with draws of a fixed stream of its own."""
+    recovery), with draws of a fixed stream of its own. felt: Felt; problems: ProblemRule;
+    resolution: the chance support resolves a problem."""
     n_tp = weight.shape[0]
     total = 0.0
     for n in range(BASELINE_EPISODES):
         tp = pick(repeat_start_cum, uniform(_BASELINE_KEY, n, 0))
-        peak = last = acc = worst = 0.0
+        memory = Episode(0.0, 0.0, 0.0, 0, 0.0)
         problem = False
-        count = 0
-        while count < MAX_EPISODE_VISITS:
+        while memory.count < MAX_EPISODE_VISITS:
+            count = memory.count
             q = mean[tp] + sd[tp] * normal(_BASELINE_KEY, n, 5 * count + 1)
-            m = weight[tp] * felt_value(q, expected[tp], reference, performance_weight, zone,
-                                        zone_slope, alpha, loss_aversion)
-            at_support = tp == support
+            m = weight[tp] * felt_value(q, expected[tp], felt.reference, felt.performance_weight,
+                                        felt.zone, felt.zone_slope, felt.alpha,
+                                        felt.loss_aversion)
+            at_support = tp == problems.support
             resolves = (at_support and problem
                         and uniform(_BASELINE_KEY, n, 5 * count + 4) < resolution)
-            m, problem, contact, _, peak, last, acc, count, worst = visit(
-                q, m, weight[tp], at_support, problem, resolves, support, failure_quality,
-                contact_share, repair, bonus, _BASELINE_KEY, n, 5 * count + 3, peak, last, acc,
-                count, worst)
+            m, problem, contact, _, memory = visit(q, m, weight[tp], at_support, problem,
+                                                   resolves, problems, _BASELINE_KEY, n,
+                                                   5 * count + 3, memory)
             if contact:
-                tp = support
+                tp = problems.support
             else:
-                tp = pick(transition_cum[tp], uniform(_BASELINE_KEY, n, 5 * count))
+                tp = pick(transition_cum[tp], uniform(_BASELINE_KEY, n, 5 * memory.count))
             if tp == n_tp:
                 break
-        total += remembered(peak, last, acc, count, rule)
+        total += remembered(memory.peak, memory.last, memory.total, memory.count, rule)
     return total / BASELINE_EPISODES
 
 
@@ -103,12 +115,13 @@ def attitude_baseline(mean: np.ndarray, sd: np.ndarray, expected: np.ndarray, jo
     around it; between episodes it fades toward it.
     """
     e, pr = experience, problems
-    bonus = pr["recovery_bonus"] if pr["recovery_paradox"] else 0.0
+    felt = Felt(e["performance_reference"], e["performance_weight"], e["tolerance_zone"],
+                e["tolerance_slope"], e["alpha"], e["loss_aversion"])
+    rule_of_problems = ProblemRule(
+        journey.support, pr["failure_quality"], pr["contact_share"], pr["recovery_repair"],
+        pr["recovery_bonus"] if pr["recovery_paradox"] else 0.0)
     return np.array([
         _mean_remembered(mean[g], sd[g], expected[g], journey.weight, journey.transition_cum,
-                         starts[g], RULES.index(rule), e["performance_reference"],
-                         e["performance_weight"], e["tolerance_zone"], e["tolerance_slope"],
-                         e["alpha"], e["loss_aversion"], journey.support, pr["failure_quality"],
-                         pr["contact_share"], resolution, pr["recovery_repair"], bonus)
+                         starts[g], RULES.index(rule), felt, rule_of_problems, resolution)
         for g in range(mean.shape[0])
     ])
