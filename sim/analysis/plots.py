@@ -203,8 +203,11 @@ def journey_graph(journey) -> nx.DiGraph:
 def draw_journey(ax, g: nx.DiGraph, size: dict, colour: dict, labels: dict,
                  font_size: float = 8, edge_labels: bool = True) -> None:
     """Draw a journey graph: nodes inside the frame, `end` in white, repeat loops dashed."""
-    pos = nx.multipartite_layout(g, subset_key="layer")
     nodes = list(g.nodes)
+    layers: dict[int, list] = {}
+    for n in nodes:  # each layer's nodes in the journey's order: the same picture every run
+        layers.setdefault(g.nodes[n]["layer"], []).append(n)
+    pos = nx.multipartite_layout(g, subset_key=dict(sorted(layers.items())))
     problems = [(a, b) for a, b, x in g.edges(data="problem") if x]
     forward = [(a, b) for a, b, r in g.edges(data="repeat") if not r and (a, b) not in problems]
     loops = [(a, b) for a, b, r in g.edges(data="repeat") if r]
