@@ -17,7 +17,7 @@ import pytest
 
 import sim.app.cli
 from sim import Simulation
-from sim.analysis.results import CLV_NOTE, projected_clv
+from sim.analysis.summary import CLV_NOTE, projected_clv
 from sim.app.exits import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USER
 from sim.config.footprint import BYTES_PER_PERSON, estimate_bytes
 from sim.config.schema import SCHEMA, SEGMENT, Num
