@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis.results import __doc__ as DAILY_DOC
+from sim.analysis.tables import __doc__ as DAILY_DOC
 from tests.builders import run_command
 
 SMALL = ["population.customers=500", "population.prospects=500", "days=40"]

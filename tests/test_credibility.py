@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.results import customer_retention_rate, monthly_churn_rate, new_customer_retention
+from sim.analysis.summary import customer_retention_rate, monthly_churn_rate, new_customer_retention
 from sim.config import load_config
 from sim.engine.model import CXModel
 from sim.mechanisms.experience import disconfirmation_value, felt_value, prospect_value

@@ -17,10 +17,11 @@ import pytest
 
 import sim.app.cli
 from sim import Simulation
-from sim.analysis.results import CLV_NOTE, projected_clv
+from sim.analysis.summary import CLV_NOTE, projected_clv
+from sim.app.exits import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USER
 from sim.config.footprint import BYTES_PER_PERSON, estimate_bytes
 from sim.config.schema import SCHEMA, SEGMENT, Num
-from sim.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USER, ConfigError, RunError
+from sim.errors import ConfigError, RunError
 from sim.files import LOCK, write_json
 from sim.mechanisms.service_centre import validate_service_centre
 from sim.mechanisms.support_calls import AUTO_STAFFING_MAX_AGENTS, auto_staffing
@@ -381,7 +382,7 @@ def test_ctrl_c_during_a_run_says_what_happened_and_how_to_go_on(tmp_path):
 def test_a_ctrl_c_a_library_swallows_still_stops_the_run_at_the_next_day(capsys):
     # numba's compiler calls back into Python through ctypes, which prints and ignores an
     # exception raised there: the KeyboardInterrupt of a Ctrl-C landing then is lost
-    from sim.errors import reported
+    from sim.app.exits import reported
 
     def day_one_then_ctrl_c_in_a_callback_then_the_rest(sim_: Simulation) -> None:
         with reported("cxsim", debug=False):

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
+from sim.app.sensitivity import main
 from sim.errors import ConfigError
-from sim.studies.sensitivity import Problem, analyse, main, sensitivity
+from sim.studies.sensitivity import Problem, analyse, sensitivity
 from tests.builders import run_command
 
 ISHIGAMI = Problem(("x1", "x2", "x3"), ((-np.pi, np.pi),) * 3)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.results import projected_clv
+from sim.analysis.summary import projected_clv
 
 # name -> meaning; the figures a comparison reports differences of, in this order
 KPIS: dict[str, str] = {
@@ -49,8 +49,8 @@ def scenario_cost(cfg: Mapping[str, Any]) -> float:
 
 
 def overall_clv(segments: pd.DataFrame, gross_margin: float, annual_discount_rate: float) -> float:
-    """Projected CLV over all segments: sim.analysis.results.projected_clv with the daily margin and
-    the daily churn rate pooled over the whole base's customer-days."""
+    """Projected CLV over all segments: sim.analysis.summary.projected_clv with the daily
+    margin and the daily churn rate pooled over the whole base's customer-days."""
     days = float(segments.customer_days.sum())
     if days <= 0:
         return float("nan")

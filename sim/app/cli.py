@@ -21,9 +21,10 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim.analysis.results import TABLES, Result
+from sim.app.exits import debug_requested, reported
 from sim.app.help import for_config as help_for_config
 from sim.config import CONFIG_DIR, check_composes, check_override_keys, load_config, to_plain
-from sim.errors import ConfigError, RunError, debug_requested, reported
+from sim.errors import ConfigError, RunError
 from sim.files import LOCK, acquire_lock, clear_outputs, release_lock, remove_stale_tmp, run_folder
 from sim.mechanisms.network import build_network
 from sim.simulation import Simulation
@@ -187,7 +188,7 @@ def _composable(args: Sequence[str]) -> list[str]:
 
 
 def main() -> None:
-    """Entry point of the `cxsim` command (exit codes: sim.errors)."""
+    """Entry point of the `cxsim` command (exit codes: sim.app.exits)."""
     argv = sys.argv[1:]
     debug = debug_requested(argv)
     sys.argv = [sys.argv[0], *argv]

@@ -11,7 +11,7 @@ People are split into BLOCKS fixed blocks of consecutive ids that run in paralle
 added in block order afterwards, so the numbers do not depend on how many threads ran
 them. Word of mouth writes into other people's inboxes, so messages are sent after the
 parallel part, in order of person id. Daily figures are written by index into
-preallocated arrays (sim.analysis.results.Daily).
+preallocated arrays (sim.engine.record.Daily).
 """
 
 from typing import NamedTuple

@@ -1,5 +1,5 @@
 """The daily record of a run: arrays preallocated for every day, written by index by the
-kernels (sim.engine.kernels) and read into tables by sim.analysis.results."""
+kernels (sim.engine.kernels) and read into tables by sim.analysis.tables."""
 
 from typing import NamedTuple
 

@@ -9,11 +9,12 @@
     fit.best       # the fitted parameters
     fit.fit        # measure, day, observed, simulated (mean and range over replications)
 
-`cxsim-calibrate --data observed.csv -p churn.attitude_sensitivity=0.5:2 ...` does the same
-from the shell. The folder then holds `calibrated.yaml`, an overlay that `cxsim` runs
-directly (`cxsim --config-dir FOLDER --config-name calibrated`), the trial table, the fit
-table and plots/fit.png, and `study.db`: Optuna's sqlite storage, so that running the same
-command again continues the study (up to `trials` finished trials).
+`cxsim-calibrate --data observed.csv -p churn.attitude_sensitivity=0.5:2 ...`
+(sim/app/calibrate.py) does the same from the shell. The folder then holds
+`calibrated.yaml`, an overlay that `cxsim` runs directly (`cxsim --config-dir FOLDER
+--config-name calibrated`), the trial table, the fit table and plots/fit.png, and
+`study.db`: Optuna's sqlite storage, so that running the same command again continues the
+study (up to `trials` finished trials).
 
 The data: one row per observation, columns `measure`, `day`, `value` and optionally
 `weight`. Measures (MEASURES) are read off each run at the observation's day:
@@ -26,7 +27,7 @@ numbers), so trials differ by their parameters and not by their noise.
 
 Trials run in rounds: each round asks the sampler for `parallel_trials` trials and runs
 them (x replications) as one batch, in this process on `jobs` joblib workers or, with
-`launcher="joblib"` / `"ray"` / `"submitit_slurm"` (sim.studies.batch.LAUNCHERS) and
+`launcher="joblib"` / `"ray"` / `"submitit_slurm"` (sim.studies.launchers.LAUNCHERS) and
 launcher_overrides (`hydra.launcher.partition=NAME`), as one Hydra multirun whose chunks
 are kept in FOLDER/batch. A round that was stopped (Ctrl-C, a failed chunk, a killed
 driver) has its trials marked failed and their parameters queued again, so the same
@@ -34,12 +35,9 @@ command resumes it with the same points, and on a launcher only the chunks not y
 run again.
 """
 
-import argparse
 import hashlib
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,15 +46,11 @@ import pandas as pd
 
 from sim.config import GROUPS, load_config
 from sim.config.schema import Num
-from sim.errors import ConfigError, debug_requested, reported
+from sim.errors import ConfigError
 from sim.files import write_atomic, write_json
-from sim.studies.batch import Batch, check_launcher, declared_rule
-from sim.studies.sensitivity import (
-    add_launcher_arguments,
-    check_range,
-    parse_parameter,
-    split_launcher_overrides,
-)
+from sim.studies.batch import Batch, declared_rule
+from sim.studies.launchers import check_launcher
+from sim.studies.sensitivity import check_range, parse_parameter
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -261,11 +255,12 @@ def calibrate(
     as one batch (points x replications on the `jobs` workers): more use of the workers
     when trials x replications is small, at the price of the sampler learning from each
     result a little later. launcher: None (this process) or a Hydra launcher name
-    (sim.studies.batch.LAUNCHERS) that runs each round as one multirun, with launcher_overrides
-    and chunk_size as in Batch.run; then parallel_trials is how many trials a round gives
-    the launcher's workers. measures: more measures by name, each a picklable function of a
-    sim.analysis.results.Result returning its series indexed by the data's day (for example a
-    transformation of the run's own days into calendar time; experiments/cdnow.py).
+    (sim.studies.launchers.LAUNCHERS) that runs each round as one multirun, with
+    launcher_overrides and chunk_size as in Batch.run; then parallel_trials is how many
+    trials a round gives the launcher's workers. measures: more measures by name, each a
+    picklable function of a sim.analysis.results.Result returning its series indexed by the
+    data's day (for example a transformation of the run's own days into calendar time;
+    experiments/cdnow.py).
     """
     import optuna
 
@@ -400,59 +395,3 @@ def _save(result: Calibration, folder: Path) -> None:
     write_json(folder / "best.json", {"parameters": result.best, "loss": result.loss,
                                       "trials": len(result.trials)})
     plt.close(result.plot(folder))
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the `cxsim-calibrate` command."""
-    parser = argparse.ArgumentParser(
-        prog="cxsim-calibrate",
-        description="Calibrate parameters to observed series with Optuna (TPE or CMA-ES, "
-        "seeded), averaging replications with common random numbers. Writes calibrated.yaml "
-        "(run it with cxsim --config-dir FOLDER --config-name calibrated), trials.csv, fit.csv, "
-        "plots/fit.png and study.db (run the same command again to continue the study).",
-        epilog="examples:\n"
-        "  cxsim-calibrate --data retention.csv -p churn.daily_hazard_at_neutral=0.0002:0.002 "
-        "-p churn.attitude_sensitivity=0.5:2\n"
-        "  cxsim-calibrate --data nps.csv -p experience.loss_aversion=1:3 journey=subscription "
-        "--trials 80 --sampler cmaes -j 2\n"
-        "  cxsim-calibrate --data retention.csv -p churn.attitude_sensitivity=0.5:2 "
-        "--parallel-trials 4 --launcher joblib hydra.launcher.n_jobs=2\n"
-        "  cxsim-calibrate --data retention.csv -p churn.attitude_sensitivity=0.5:2 -r 10 "
-        "--parallel-trials 20 --launcher submitit_slurm hydra.launcher.partition=short "
-        "-o /shared/calib\n"
-        "data: a CSV with columns measure, day, value[, weight]; measures: " + MEASURES + "\n"
-        "Any key=value is a config override of the base (as in cxsim); hydra.KEY=VALUE items "
-        "set the --launcher (Hydra's launcher settings).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("overrides", nargs="*", help="config overrides of the base, and "
-                        "hydra.launcher.KEY=VALUE settings of the --launcher")
-    parser.add_argument("--data", required=True, help="CSV of observations")
-    parser.add_argument("-p", "--param", action="append", required=True,
-                        help="key=low:high, a parameter to fit (repeat)")
-    parser.add_argument("--trials", type=int, default=40, help="finished trials wanted")
-    parser.add_argument("-r", "--replications", type=int, default=2, help="runs per trial")
-    parser.add_argument("--sampler", choices=SAMPLERS, default="tpe")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sampler")
-    parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (-1: all)")
-    parser.add_argument("--parallel-trials", type=int, default=1,
-                        help="trials run at once as one batch (one multirun on a --launcher)")
-    add_launcher_arguments(parser)
-    parser.add_argument("-o", "--out", help="results folder (default calibrate/DATE/TIME)")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = debug_requested(argv)
-    args = parser.parse_intermixed_args(argv)
-    out = Path(args.out or Path("calibrate") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S"))
-    stopped = f"finished trials are kept in {out}/study.db; run the same command again to go on"
-    with reported("cxsim-calibrate", debug, on_interrupt=lambda: stopped):
-        overrides, launcher_overrides = split_launcher_overrides(args.overrides, args.launcher)
-        result = calibrate(args.data, args.param, overrides, args.trials,
-                           args.replications, args.sampler, args.seed, args.jobs, out,
-                           progress=None, parallel_trials=args.parallel_trials,
-                           launcher=args.launcher, launcher_overrides=launcher_overrides,
-                           chunk_size=args.chunk_size)
-    print(f"best of {len(result.trials)} trials (loss {result.loss:.4g}):")
-    for k, v in result.best.items():
-        print(f"  {k} = {v:.6g}")
-    print(result.fit.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    print(f"results: {out}  (cxsim --config-dir {out} --config-name calibrated)")

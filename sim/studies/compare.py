@@ -14,17 +14,14 @@ seeds (Welch's interval, `paired=False`), for the same number of runs (Law 2015,
     print(cmp.text())        # the plain-language summary
     cmp.save("compare/x")    # tables, summary.md and plots
 
-`cxsim-compare scenario=[loyalty_programme,fix_journey_end]` does the same from the shell;
-`cxsim-compare --sweep DIR` compares the jobs of a finished `cxsim --multirun` sweep over
-`scenario` and `replication` (which may have run on a cluster).
+`cxsim-compare scenario=[loyalty_programme,fix_journey_end]` (sim/app/compare.py) does the
+same from the shell; `cxsim-compare --sweep DIR` compares the jobs of a finished
+`cxsim --multirun` sweep over `scenario` and `replication` (which may have run on a cluster).
 """
 
-import argparse
 import copy
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +33,8 @@ from sim.analysis.intervals import mean_interval, welch_interval
 from sim.analysis.kpis import DESCRIPTIVE, KPIS, run_kpis
 from sim.analysis.provenance import stamp
 from sim.config import check_override_keys
-from sim.errors import ConfigError, debug_requested, reported
-from sim.files import run_folder, write_atomic
+from sim.errors import ConfigError
+from sim.files import write_atomic
 from sim.studies import uncertainty
 from sim.studies.batch import get_key
 from sim.studies.report import comparison_figures, report_html, summary_text
@@ -453,152 +450,3 @@ def compare_sweep(sweep_dir: str | Path, baseline: str = "baseline") -> Comparis
     cmp.provenance = stamp(sweep=str(sweep_dir), seed=sorted(map(int, runs.seed.unique())),
                            replications=sorted(map(int, runs.replication.unique())))
     return cmp
-
-
-def _cli_priors(use_defaults: bool, specs: Sequence[str]) -> dict[str, str] | None:
-    """--uncertain: the documented priors; each --prior KEY=SPEC replaces or adds one."""
-    if not use_defaults and not specs:
-        return None
-    priors = dict(uncertainty.PRIORS) if use_defaults else {}
-    for spec in specs:
-        key, sep, dist = spec.partition("=")
-        if not sep:
-            raise ConfigError(f"--prior {spec!r}: write KEY=SPEC, e.g. "
-                              "experience.loss_aversion=uniform:1:3")
-        priors[key.strip()] = dist.strip()
-    return priors
-
-
-def _parse_scenarios(value: str) -> list[str]:
-    return [s.strip() for s in value.strip().strip("[]").split(",") if s.strip()]
-
-
-class _WhatIf(argparse.Action):
-    def __call__(self, parser, namespace, values, option_string=None):
-        namespace.what_ifs = [*namespace.what_ifs, {"text": values}]
-
-
-class _WhatIfCost(argparse.Action):
-    """--cost-per-day and --one-off belong to the --what-if given before them."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        if not namespace.what_ifs:
-            parser.error(f"{option_string} states the cost of a --what-if: give it after one")
-        last = namespace.what_ifs[-1]
-        key = self.dest
-        if key in last:
-            parser.error(f"{option_string} given twice for --what-if {last['text']!r}")
-        last[key] = values
-
-
-def _search_path_override(folders: Sequence[str]) -> str:
-    """Scenario folders as a Hydra search path: each is linked as `scenario/` of a config root."""
-    import tempfile
-
-    roots = []
-    for folder in folders:
-        path = Path(folder).resolve()
-        if not path.is_dir():
-            raise ConfigError(f"--scenario-dir {folder}: no such folder")
-        root = Path(tempfile.mkdtemp(prefix="cxsim-scenarios-"))
-        (root / "scenario").symlink_to(path, target_is_directory=True)
-        roots.append(f"file://{root}")
-    return f"hydra.searchpath=[{','.join(roots)}]"
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the `cxsim-compare` command."""
-    parser = argparse.ArgumentParser(
-        prog="cxsim-compare",
-        description="Compare a baseline with what-if scenarios: R paired replications each "
-        "(common random numbers), differences in retention, revenue, profit, NPS and CLV "
-        "with 95% intervals, and each scenario's ROI.",
-        epilog="examples:\n"
-        "  cxsim-compare scenario=[loyalty_programme,fix_journey_end]\n"
-        "  cxsim-compare scenario=[better_onboarding] journey=subscription -r 30 -j 2\n"
-        "  cxsim-compare --sweep multirun/scenarios   # the jobs of a finished sweep\n"
-        "  cxsim-compare --scenario-dir my_scenarios 'scenario=[cheaper_support]'\n"
-        "  cxsim-compare --what-if 'steady: journey.touchpoints.delivery.spread=0.8' \\\n"
-        "      --cost-per-day 20 --one-off 5000\n"
-        "Any other key=value is a config override applied to every run (as in cxsim).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("overrides", nargs="*", help="scenario=[a,b] and config overrides")
-    parser.add_argument("-r", "--replications", type=int, default=20, help="runs per scenario")
-    parser.add_argument("-j", "--jobs", type=int, default=-1, help="worker processes (-1: all)")
-    parser.add_argument("-o", "--out", help="results folder (default compare/DATE/TIME)")
-    parser.add_argument("--baseline", default="baseline", help="the scenario to compare with")
-    parser.add_argument(
-        "--independent", action="store_true", help="independent seeds instead of pairs"
-    )
-    parser.add_argument("--sweep", help="compare the jobs of a finished cxsim --multirun sweep")
-    parser.add_argument("--no-plots", action="store_true", help="write no plots")
-    parser.add_argument(
-        "--uncertain",
-        action="store_true",
-        help="draw behavioural constants from their documented priors, one draw per "
-        "replication shared by baseline and scenarios (sim/studies/uncertainty.py)",
-    )
-    parser.add_argument(
-        "--prior",
-        action="append",
-        default=[],
-        metavar="KEY=SPEC",
-        help="a prior (uniform:a:b, triangular:a:m:b, normal:mean:sd, fixed:v) replacing or "
-        "adding to the documented ones; implies --uncertain",
-    )
-    parser.add_argument(
-        "--scenario-dir", action="append", default=[], metavar="DIR",
-        help="a folder of scenario files (NAME.yaml, as in configs/scenario/); repeatable")
-    parser.add_argument(
-        "--what-if", action=_WhatIf, dest="what_ifs", default=[], metavar="'NAME: KEY=VALUE ...'",
-        help="an inline scenario; repeatable. Without --cost-per-day/--one-off after it, "
-        "its cost is reported as not stated")
-    parser.add_argument("--cost-per-day", action=_WhatIfCost, type=float, metavar="X",
-                        help="the daily cost of the --what-if before it (currency a day)")
-    parser.add_argument("--one-off", action=_WhatIfCost, type=float, metavar="Y",
-                        help="the up-front cost of the --what-if before it (currency)")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = debug_requested(argv)
-    args = parser.parse_intermixed_args(argv)
-    if args.jobs == 0 or args.jobs < -1:
-        parser.error(f"argument -j/--jobs: must be -1 (all cores) or at least 1; got {args.jobs}")
-    stopped = "the comparison stopped before writing its results; run the same command again"
-    with reported("cxsim-compare", debug, on_interrupt=lambda: stopped):
-        _main(args)
-
-
-def _main(args: argparse.Namespace) -> None:
-    scenarios = [
-        s
-        for o in args.overrides
-        if o.startswith("scenario=")
-        for s in _parse_scenarios(o.split("=", 1)[1])
-    ]
-    overrides = [o for o in args.overrides if not o.startswith("scenario=")]
-    if args.scenario_dir:
-        overrides.append(_search_path_override(args.scenario_dir))
-    scenarios += [Scenario.parse(w["text"], w.get("cost_per_day"), w.get("one_off"))
-                  for w in args.what_ifs]
-    if args.sweep:
-        if scenarios or overrides:
-            raise ConfigError(
-                "--sweep compares the jobs of a sweep; give no scenarios or overrides"
-            )
-        result = compare_sweep(args.sweep, baseline=args.baseline)
-    else:
-        result = compare(
-            scenarios,
-            replications=args.replications,
-            overrides=overrides,
-            baseline=args.baseline,
-            jobs=args.jobs,
-            paired=not args.independent,
-            progress=None,
-            priors=_cli_priors(args.uncertain, args.prior),
-        )
-    out = Path(args.out or Path("compare") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S"))
-    with run_folder(out):  # one comparison per folder at a time
-        result.save(out, plots=not args.no_plots)
-    print(result.text())
-    print(f"results: {out}")

@@ -5,7 +5,8 @@
     s.indices     # tidy: parameter, index (S1, ST | mu_star, sigma), value, ci_low, ci_high
     s.plot()      # bars of the indices with their 95% intervals
 
-`cxsim-sensitivity --method sobol --kpi profit -n 64 -j 2` does the same from the shell.
+`cxsim-sensitivity --method sobol --kpi profit -n 64 -j 2` (sim/app/sensitivity.py) does the
+same from the shell.
 
 Parameters are dotted config keys (any number declared in sim/config/schema.py) with ranges;
 DEFAULT_RANGES is the set analysed when none is named. The sample is drawn once (SALib,
@@ -25,12 +26,9 @@ indices are the same as in-process, to the bit.
 function (known indices) checks it (tests/test_sensitivity.py).
 """
 
-import argparse
 import json
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +36,10 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import DESCRIPTIVE, KPIS
-from sim.errors import ConfigError, debug_requested, reported
+from sim.errors import ConfigError
 from sim.files import write_atomic, write_json
-from sim.studies.batch import LAUNCHERS, Batch, check_launcher, declared_bounds, get_key
+from sim.studies.batch import Batch, declared_bounds, get_key
+from sim.studies.launchers import check_launcher
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -340,7 +339,7 @@ def sensitivity(
     (parameters + 2); a power of 2). replications: runs averaged per point, the same
     replications for every point. overrides: the base config (`["journey=subscription"]`).
     launcher: None runs the sample here on `jobs` joblib workers, in chunks of 40 runs
-    saved as they finish; a Hydra launcher name (sim.studies.batch.LAUNCHERS) runs it as one
+    saved as they finish; a Hydra launcher name (sim.studies.launchers.LAUNCHERS) runs it as one
     multirun with launcher_overrides (`hydra.launcher.n_jobs=4`), in chunks of
     chunk_size runs kept in FOLDER/batch (a temporary folder without one).
     """
@@ -365,76 +364,3 @@ def sensitivity(
     if folder is not None:
         result.save(folder)
     return result
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the `cxsim-sensitivity` command."""
-    parser = argparse.ArgumentParser(
-        prog="cxsim-sensitivity",
-        description="Global sensitivity analysis of a KPI: Morris screening or Sobol indices "
-        "(SALib) over config parameters with ranges; a tidy table of indices with 95% "
-        "intervals and a bar plot. Resumable: run the same command again to finish.",
-        epilog="examples:\n"
-        "  cxsim-sensitivity                       # Morris, 20 trajectories, default parameters\n"
-        "  cxsim-sensitivity --method sobol -n 64 --kpi profit -j 2\n"
-        "  cxsim-sensitivity -p experience.loss_aversion=1:3 -p churn.switching_cost=0:1 "
-        "journey=subscription\n"
-        "  cxsim-sensitivity --method sobol -n 64 --launcher joblib hydra.launcher.n_jobs=2 "
-        "-o sens/sobol\n"
-        "  cxsim-sensitivity --method sobol -n 1024 --launcher submitit_slurm --chunk-size 50 "
-        "hydra.launcher.partition=short hydra.launcher.timeout_min=60 -o /shared/sens\n"
-        f"default parameters: {', '.join(DEFAULT_RANGES)}\n"
-        "Any key=value is a config override of the base (as in cxsim); hydra.KEY=VALUE items "
-        "set the --launcher (Hydra's launcher settings).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("overrides", nargs="*", help="config overrides of the base, and "
-                        "hydra.launcher.KEY=VALUE settings of the --launcher")
-    parser.add_argument("--method", choices=METHODS, default="morris")
-    parser.add_argument("--kpi", default="retention", help=f"one of {', '.join(OUTPUTS)}")
-    parser.add_argument("-p", "--param", action="append", default=None,
-                        help="key=low:high (repeat); a bare key uses its default range")
-    parser.add_argument("-n", type=int, default=None,
-                        help="Morris trajectories (default 20) or Sobol base points (default 64)")
-    parser.add_argument("-r", "--replications", type=int, default=1, help="runs per point")
-    parser.add_argument("-j", "--jobs", type=int, default=-1, help="worker processes (-1: all)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sample")
-    add_launcher_arguments(parser)
-    parser.add_argument("-o", "--out", help="results folder (default sensitivity/DATE/TIME)")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = debug_requested(argv)
-    args = parser.parse_intermixed_args(argv)
-    n = args.n if args.n is not None else (20 if args.method == "morris" else 64)
-    out = Path(args.out or Path("sensitivity") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S"))
-    stopped = f"chunks already done are kept in {out}; run the same command again to finish"
-    with reported("cxsim-sensitivity", debug, on_interrupt=lambda: stopped):
-        overrides, launcher_overrides = split_launcher_overrides(args.overrides, args.launcher)
-        result = sensitivity(args.param, args.kpi, args.method, n, args.replications,
-                             overrides, args.jobs, args.seed, out, progress=None,
-                             launcher=args.launcher, launcher_overrides=launcher_overrides,
-                             chunk_size=args.chunk_size)
-    table = result.indices.copy()
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"results: {out}")
-
-
-def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
-    """--launcher and --chunk-size, as cxsim-sensitivity and cxsim-calibrate take them."""
-    parser.add_argument("--launcher", default=None, metavar="NAME",
-                        help=f"run the batches on a Hydra launcher: {', '.join(LAUNCHERS)} "
-                        "(default: in this process on -j joblib workers)")
-    parser.add_argument("--chunk-size", type=int, default=None, metavar="K",
-                        help="runs per launcher job (default: about 4 jobs per -j worker, "
-                        "at most 50 runs)")
-
-
-def split_launcher_overrides(items: Sequence[str], launcher: str | None
-                             ) -> tuple[list[str], list[str]]:
-    """Config overrides of the base, and Hydra's settings (hydra.KEY=VALUE) for the launcher."""
-    hydra = [o for o in items if o.split("=", 1)[0].lstrip("+~").startswith("hydra.")]
-    if hydra and launcher is None:
-        raise ConfigError(f"{hydra[0]}: hydra.* settings are for a launcher; name one with "
-                          f"--launcher ({', '.join(LAUNCHERS)})")
-    if launcher is not None:
-        check_launcher(launcher, hydra)
-    return [o for o in items if o not in hydra], hydra

@@ -561,6 +561,7 @@ class SweepTable(Callback):
             return None  # stopped before any job (Hydra reports why)
         write_table(self.sweep_dir, table)
         plots = write_figures(sweep_figures(table), self.sweep_dir) if self.plots else []
+        # the sweep's end-of-run report on stdout: this callback runs under `cxsim --multirun`
         print(report(table, self.sweep_dir, plots), flush=True)
         return table
 
