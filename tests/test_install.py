@@ -9,6 +9,7 @@ download; `sim` itself can only come from the wheel.
 
 import json
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -34,8 +35,12 @@ def _run(*cmd: str | Path, cwd: Path) -> subprocess.CompletedProcess:
 def wheel_env(tmp_path_factory) -> Path:
     """A virtual environment holding the wheel of this checkout and nothing else of ours."""
     tmp = tmp_path_factory.mktemp("wheel")
+    # build from a copy: setuptools leaves build/ beside the sources it builds
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "outputs", "multirun"))
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", tmp / "dist", ROOT, cwd=tmp)
+         "-w", tmp / "dist", source, cwd=tmp)
     (wheel,) = (tmp / "dist").glob("cxsim-*.whl")
     env = tmp / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", env, cwd=tmp)
